@@ -39,7 +39,7 @@ Result<std::unique_ptr<TreeModel>> TreeModel::FromBytes(const std::string& bytes
 
 TreeModel::TreeModel(std::unique_ptr<Ensemble> e, const Options& options)
     : ensemble_(std::move(e)),
-      forest_(std::make_unique<tree_internal::Forest>(*ensemble_)),
+      forest_(std::make_unique<tree_internal::Forest>(*ensemble_, options.allow_simd)),
       shap_(std::make_unique<tree_internal::TreeShap>(*ensemble_)),
       pool_(options.num_threads > 1 ? std::make_unique<ThreadPool>(options.num_threads) : nullptr),
       options_(options) {
@@ -54,6 +54,7 @@ int64_t TreeModel::num_groups() const { return ensemble_->num_groups; }
 size_t TreeModel::num_trees() const { return ensemble_->trees.size(); }
 const std::string& TreeModel::format_name() const { return ensemble_->format; }
 const std::string& TreeModel::objective() const { return ensemble_->objective; }
+const char* TreeModel::kernel_name() const { return forest_->uses_simd() ? "avx512" : "scalar"; }
 
 int64_t TreeModel::OutputWidth(OutputKind kind) const {
   switch (kind) {

@@ -30,6 +30,9 @@ class TreeModel final : public Model {
     int num_threads = 1;
     // Batches smaller than this many rows per thread run on the caller alone.
     size_t min_rows_per_thread = 256;
+    // Use the AVX-512 kernels when the CPU and the model allow (results are
+    // bit-identical either way; off is for measurement and tests).
+    bool allow_simd = true;
   };
 
   // Loads and validates a model file. INVALID_ARGUMENT naming the file, tree
@@ -54,6 +57,8 @@ class TreeModel final : public Model {
   const std::string& objective() const;
   size_t num_trees() const;
   int64_t num_groups() const;
+  // Kernel chosen at load, for reports: "avx512", or "scalar".
+  const char* kernel_name() const;
 
  private:
   TreeModel(std::unique_ptr<tree_internal::Ensemble> e, const Options& options);

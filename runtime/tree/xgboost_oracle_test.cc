@@ -153,8 +153,12 @@ TEST_P(XGBoostOracleTest, MatchesXGBoost) {
   ASSERT_TRUE(booster->Save(path).ok());
   TreeModel::Options opts;
   auto model = TreeModel::Load(path, opts);
+  TreeModel::Options scalar_opts;
+  scalar_opts.allow_simd = false;
+  auto scalar = TreeModel::Load(path, scalar_opts);
   if (model.ok()) std::filesystem::remove(path);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
+  ASSERT_TRUE(scalar.ok());
   ASSERT_EQ((*model)->num_features(), c.features);
 
   const size_t rows = 400;
@@ -174,7 +178,18 @@ TEST_P(XGBoostOracleTest, MatchesXGBoost) {
       ADD_FAILURE() << "margin[" << i << "]: xgboost " << (*margin)[i] << " hotpath " << out[i];
     }
   }
-  EXPECT_EQ(differ, 0u) << "margins must be bit-identical";
+  EXPECT_EQ(differ, 0u) << "margins must be bit-identical (" << (*model)->kernel_name() << ")";
+  // The scalar kernels too, whichever kernel the model picked above; odd
+  // batch sizes exercise the SIMD blocks and their single-row tail.
+  std::vector<float> scalar_out(margin->size());
+  ASSERT_TRUE((*scalar)->Predict(x.data(), rows, OutputKind::kMargin, scalar_out.data()).ok());
+  EXPECT_EQ(0, std::memcmp(scalar_out.data(), margin->data(), margin->size() * sizeof(float)))
+      << "scalar kernel margins differ from XGBoost";
+  const size_t groups = static_cast<size_t>((*model)->num_groups());
+  for (size_t batch : {1u, 17u, 77u}) {
+    ASSERT_TRUE((*model)->Predict(x.data(), batch, OutputKind::kMargin, out.data()).ok());
+    EXPECT_EQ(0, std::memcmp(out.data(), margin->data(), batch * groups * sizeof(float))) << "batch " << batch;
+  }
 
   ASSERT_EQ(value->size(), rows * (*model)->OutputWidth(OutputKind::kValue));
   ASSERT_TRUE((*model)->Predict(x.data(), rows, OutputKind::kValue, out.data()).ok());

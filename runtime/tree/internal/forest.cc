@@ -51,7 +51,7 @@ bool GoesRight(const Ensemble& e, const Node& node, float x) {
   return !(x < node.threshold);
 }
 
-Forest::Forest(const Ensemble& e)
+Forest::Forest(const Ensemble& e, bool allow_simd)
     : num_features_(e.num_features),
       num_groups_(e.num_groups),
       accumulate_double_(e.accumulate_double),
@@ -70,7 +70,10 @@ Forest::Forest(const Ensemble& e)
       CompileGeneral(t);
     }
   }
+  if (allow_simd) simd_ = SimdForest::Create(e);
 }
+
+Forest::~Forest() = default;
 
 void Forest::CompilePerfect(const Tree& t, int depth) {
   TreeRef ref{static_cast<uint32_t>(perfect_.size()), static_cast<uint32_t>(leaves_.size()), t.group,
@@ -193,7 +196,9 @@ void Forest::PredictMargins(const float* x, size_t rows, float* out) const {
   // enough that the block's accumulators stay in L1.
   constexpr size_t kAccBudget = 512;
   const size_t block = std::max<size_t>(1, std::min<size_t>(64, kAccBudget / groups));
-  if (!accumulate_double_) {
+  if (simd_ != nullptr) {
+    PredictSimd(x, rows, out);
+  } else if (!accumulate_double_) {
     for (size_t r = 0; r < rows; r += block) {
       PredictBlock<float>(x + r * nf, std::min(block, rows - r), out + r * groups);
     }
@@ -216,11 +221,22 @@ void Forest::PredictMargins(const float* x, size_t rows, float* out) const {
   }
 }
 
+void Forest::PredictSimd(const float* x, size_t rows, float* out) const {
+  const size_t groups = static_cast<size_t>(num_groups_);
+  const size_t nf = static_cast<size_t>(num_features_);
+  for (size_t r = 0; r < rows; ++r) std::copy(base_margin_.begin(), base_margin_.end(), out + r * groups);
+  size_t r = 0;
+  for (; r + 4 * kSimdLanes <= rows; r += 4 * kSimdLanes) simd_->AddBlocks<4>(x + r * nf, out + r * groups);
+  for (; r + kSimdLanes <= rows; r += kSimdLanes) simd_->AddBlocks<1>(x + r * nf, out + r * groups);
+  for (; r < rows; ++r) simd_->AddRow(x + r * nf, out + r * groups);
+}
+
 size_t Forest::MemoryBytes() const {
   return sizeof(*this) + trees_.capacity() * sizeof(TreeRef) +
          perfect_.capacity() * sizeof(PerfectNode) + leaves_.capacity() * sizeof(float) +
          general_.capacity() * sizeof(GeneralNode) +
-         (category_bits_.capacity() + category_begin_.capacity()) * sizeof(uint32_t);
+         (category_bits_.capacity() + category_begin_.capacity()) * sizeof(uint32_t) +
+         (simd_ ? simd_->MemoryBytes() : 0);
 }
 
 size_t Forest::num_perfect_trees() const {

@@ -15,9 +15,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "runtime/tree/internal/ensemble.h"
+#include "runtime/tree/internal/simd_forest.h"
 
 namespace hotpath::tree_internal {
 
@@ -59,7 +61,9 @@ bool GoesRight(const Ensemble& e, const Node& node, float x);
 
 class Forest {
  public:
-  explicit Forest(const Ensemble& e);
+  // `allow_simd`: use the AVX-512 kernels where the CPU and model allow.
+  Forest(const Ensemble& e, bool allow_simd);
+  ~Forest();
 
   int32_t num_features() const { return num_features_; }
   int32_t num_groups() const { return num_groups_; }
@@ -67,6 +71,7 @@ class Forest {
   size_t MemoryBytes() const;
   // Trees compiled to the perfect encoding (for reports and tests).
   size_t num_perfect_trees() const;
+  bool uses_simd() const { return simd_ != nullptr; }
 
   // out[r * num_groups + g] = margin of row r, group g.
   // x: [rows, num_features] row-major. No allocation.
@@ -87,6 +92,8 @@ class Forest {
   void PredictBlock(const float* x, size_t rows, Acc* acc) const;
   float GeneralLeaf(const TreeRef& t, const float* row) const;
 
+  void PredictSimd(const float* x, size_t rows, float* out) const;
+
   int32_t num_features_;
   int32_t num_groups_;
   bool accumulate_double_;
@@ -98,6 +105,7 @@ class Forest {
   std::vector<GeneralNode> general_;
   std::vector<uint32_t> category_bits_;   // all sets, concatenated
   std::vector<uint32_t> category_begin_;  // set s is [begin[s], begin[s+1])
+  std::unique_ptr<SimdForest> simd_;      // null: scalar kernels only
 };
 
 }  // namespace hotpath::tree_internal
