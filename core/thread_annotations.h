@@ -3,6 +3,8 @@
 #ifndef HOTPATH_CORE_THREAD_ANNOTATIONS_H_
 #define HOTPATH_CORE_THREAD_ANNOTATIONS_H_
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 #if defined(__clang__)
@@ -46,6 +48,31 @@ class SCOPED_CAPABILITY MutexLock {
 
  private:
   Mutex* mu_;
+};
+
+// A condition variable for Mutex, visible to the thread-safety analysis:
+// waits REQUIRE the mutex, release it while blocked and hold it again on
+// return. Write waits as `while (!condition) cv.Wait(&mu);`.
+class CondVar {
+ public:
+  void Wait(Mutex* mu) REQUIRES(mu) {
+    std::unique_lock<std::mutex> l(mu->native(), std::adopt_lock);
+    cv_.wait(l);
+    l.release();
+  }
+  // Returns false when `deadline` passed before a signal.
+  template <typename ClockT, typename Duration>
+  bool WaitUntil(Mutex* mu, std::chrono::time_point<ClockT, Duration> deadline) REQUIRES(mu) {
+    std::unique_lock<std::mutex> l(mu->native(), std::adopt_lock);
+    const bool signalled = cv_.wait_until(l, deadline) == std::cv_status::no_timeout;
+    l.release();
+    return signalled;
+  }
+  void Signal() { cv_.notify_one(); }
+  void SignalAll() { cv_.notify_all(); }
+
+ private:
+  std::condition_variable cv_;
 };
 
 }  // namespace hotpath

@@ -13,31 +13,32 @@ ThreadPool::~ThreadPool() {
     MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (auto& t : workers_) t.join();
 }
 
 void ThreadPool::RunChunks() {
-  std::unique_lock<Mutex> lock(mu_);
+  mu_.Lock();
   while (fn_ != nullptr && next_ < n_) {
-    size_t begin = next_;
-    size_t end = std::min(n_, begin + grain_);
+    const size_t begin = next_;
+    const size_t end = std::min(n_, begin + grain_);
     next_ = end;
     ++active_;
     const auto* fn = fn_;
-    lock.unlock();
+    mu_.Unlock();
     (*fn)(begin, end);
-    lock.lock();
-    if (--active_ == 0 && next_ >= n_) done_cv_.notify_all();
+    mu_.Lock();
+    if (--active_ == 0 && next_ >= n_) done_cv_.SignalAll();
   }
+  mu_.Unlock();
 }
 
 void ThreadPool::WorkerLoop() {
   uint64_t seen = 0;
   for (;;) {
     {
-      std::unique_lock<Mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      MutexLock l(&mu_);
+      while (!stop_ && generation_ == seen) cv_.Wait(&mu_);
       if (stop_) return;
       seen = generation_;
     }
@@ -63,10 +64,10 @@ void ThreadPool::ParallelFor(size_t n, size_t grain,
     active_ = 0;
     ++generation_;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   RunChunks();
-  std::unique_lock<Mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return next_ >= n_ && active_ == 0; });
+  MutexLock l(&mu_);
+  while (next_ < n_ || active_ != 0) done_cv_.Wait(&mu_);
   fn_ = nullptr;
 }
 

@@ -4,7 +4,6 @@
 #ifndef HOTPATH_CORE_THREAD_POOL_H_
 #define HOTPATH_CORE_THREAD_POOL_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <thread>
@@ -32,14 +31,14 @@ class ThreadPool {
       EXCLUDES(mu_);
 
  private:
-  void WorkerLoop();
+  void WorkerLoop() EXCLUDES(mu_);
   // Claims and runs chunks of the current job until none is left.
-  void RunChunks();
+  void RunChunks() EXCLUDES(mu_);
 
   Mutex call_mu_;  // serialises ParallelFor callers
   Mutex mu_;
-  std::condition_variable_any cv_;
-  std::condition_variable_any done_cv_;
+  CondVar cv_;       // a new job or stop_
+  CondVar done_cv_;  // the current job finished
   // The current job; valid while active_ > 0 or chunks remain.
   const std::function<void(size_t, size_t)>* fn_ GUARDED_BY(mu_) = nullptr;
   size_t n_ GUARDED_BY(mu_) = 0;

@@ -86,7 +86,7 @@ AuditLog::~AuditLog() {
     MutexLock l(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
   sqlite3_close(writer_);
   sqlite3_close(reader_);
@@ -101,7 +101,7 @@ Status AuditLog::Append(AuditRecord record, Done done) {
     }
     queue_.push_back({std::move(record), std::move(done)});
   }
-  cv_.notify_one();
+  cv_.Signal();
   return OkStatus();
 }
 
@@ -116,8 +116,8 @@ void AuditLog::WriterLoop() {
   std::vector<Pending> batch;
   for (;;) {
     {
-      std::unique_lock<Mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      MutexLock l(&mu_);
+      while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping and drained
       const size_t n = std::min(queue_.size(), options_.max_batch);
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));

@@ -11,7 +11,6 @@
 #ifndef HOTPATH_PIPELINE_AUDIT_AUDIT_LOG_H_
 #define HOTPATH_PIPELINE_AUDIT_AUDIT_LOG_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,7 +76,7 @@ class AuditLog {
     Done done;
   };
   AuditLog(const Options& options, sqlite3* writer, sqlite3* reader);
-  void WriterLoop();
+  void WriterLoop() EXCLUDES(mu_);
   void CommitBatch(std::vector<Pending>* batch);
 
   const Options options_;
@@ -85,7 +84,7 @@ class AuditLog {
   sqlite3* reader_;  // guarded by reader_mu_
   mutable Mutex reader_mu_;
   mutable Mutex mu_;
-  std::condition_variable_any cv_;
+  CondVar cv_;  // queue_ gained a record, or stop_
   std::vector<Pending> queue_ GUARDED_BY(mu_);
   bool stop_ GUARDED_BY(mu_) = false;
   uint64_t commits_ GUARDED_BY(mu_) = 0;
