@@ -1,0 +1,78 @@
+// RepositoryService: the InferenceService of the model server. It resolves
+// a request's model and version in the ModelRepository, validates the tensor
+// against the version's config, and submits it to that version's dynamic
+// batcher (one per served version, created on first use with the config's
+// batching options). It also exposes the repository's index/load/unload.
+//
+// Versions: a request without a version goes to the highest READY one. A
+// batcher pins its version; Maintain() retires batchers of versions the
+// repository no longer serves (queued requests drain first), so a version
+// swap drops no request.
+//
+// Thread-safety: every method may be called from any thread.
+#ifndef HOTPATH_SERVE_MODELS_REPOSITORY_SERVICE_H_
+#define HOTPATH_SERVE_MODELS_REPOSITORY_SERVICE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "core/clock.h"
+#include "core/thread_annotations.h"
+#include "observe/metrics.h"
+#include "runtime/repository/model_repository.h"
+#include "sched/batcher.h"
+#include "serve/inference_service.h"
+#include "serve/repository_control.h"
+
+namespace hotpath {
+
+class RepositoryService final : public InferenceService, public RepositoryControl {
+ public:
+  struct Options {
+    ModelRepository* repository = nullptr;  // borrowed, required
+    MetricsRegistry* metrics = nullptr;     // borrowed, required
+    const Clock* clock = &RealClock();      // borrowed
+    std::string server_name = "hotpath";
+    std::string server_version = "0.1.0";
+    // Models whose READY version makes the server ready (empty: any model).
+    std::vector<std::string> required_models;
+  };
+
+  static Result<std::unique_ptr<RepositoryService>> Create(const Options& options);
+  // Drains every batcher.
+  ~RepositoryService() override;
+
+  bool ServerLive() const override { return true; }
+  bool ServerReady() const override;
+  ServerMetadata GetServerMetadata() const override;
+  Result<bool> ModelReady(std::string_view name, std::string_view version) const override;
+  Result<ModelMetadata> GetModelMetadata(std::string_view name, std::string_view version) const override;
+  // INVALID_ARGUMENT naming the field (input name, datatype, shape, batch
+  // above max_batch_size, unknown output, bad version string); NOT_FOUND /
+  // UNAVAILABLE from the repository; the batcher's UNAVAILABLE (queue full)
+  // and DEADLINE_EXCEEDED.
+  void Infer(const InferRequest& request, InferResponse* response, InferDone done) override;
+
+  Result<std::vector<RepositoryEntry>> Index() const override;
+  Status Load(const std::string& model) override;
+  Status Unload(const std::string& model) override;
+
+  // Retires batchers of versions the repository no longer serves.
+  void Maintain() EXCLUDES(mu_);
+
+ private:
+  using Key = std::pair<std::string, int64_t>;  // (model, version)
+  explicit RepositoryService(const Options& options);
+  Result<std::shared_ptr<DynamicBatcher>> BatcherFor(const ServableHandle& h) EXCLUDES(mu_);
+  Status Validate(const ModelConfig& config, const InferRequest& request, size_t* rows) const;
+
+  const Options options_;
+  mutable Mutex mu_;
+  std::map<Key, std::shared_ptr<DynamicBatcher>> batchers_ GUARDED_BY(mu_);
+};
+
+}  // namespace hotpath
+
+#endif  // HOTPATH_SERVE_MODELS_REPOSITORY_SERVICE_H_
