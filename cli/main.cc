@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "cli/generate_command.h"
+#include "cli/plan_command.h"
 #include "cli/predict_command.h"
 
 namespace {
@@ -26,10 +28,36 @@ int main(int argc, char** argv) {
   p->add_flag("--contribs", predict.contribs, "Output per-feature contributions (TreeSHAP), bias last");
   p->add_option("--threads", predict.threads, "Threads for large files")->check(CLI::Range(1, 256));
 
+  hotpath::cli::GenerateArgs gen;
+  CLI::App* g = app.add_subcommand("generate", "Generate synthetic data");
+  CLI::App* gt = g->add_subcommand("transactions", "Labeled card transactions as JSON Lines on stdout");
+  g->require_subcommand(1);
+  gt->add_option("--events,-n", gen.events, "How many transactions");
+  gt->add_option("--seed", gen.generator.seed, "Random seed (same seed, same traffic)");
+  gt->add_option("--customers", gen.generator.customers, "Number of customers");
+  gt->add_option("--terminals", gen.generator.terminals, "Number of terminals");
+  gt->add_option("--rate", gen.generator.mean_events_per_s, "Mean events per simulated second");
+  gt->add_option("--fraud-rate", gen.generator.fraud_rate, "Fraction of events that start a fraud scenario");
+  gt->add_option("--start-ms", gen.generator.start_ms, "Simulated start time, Unix ms");
+
+  hotpath::cli::PlanSimulateArgs plan;
+  CLI::App* pl = app.add_subcommand("plan", "Capacity planning");
+  pl->require_subcommand(1);
+  CLI::App* ps = pl->add_subcommand("simulate", "Simulate a replica fleet under a policy over a demand trace");
+  ps->add_option("--trace", plan.trace, "Demand trace: .csv (t_s,rps) or .json")->required();
+  ps->add_option("--policy", plan.policy, "Policy file: {\"base\": \"hotpath\"|\"kubernetes\"|\"static\", ...}")->required();
+  ps->add_option("--catalog", plan.catalog, "Instance catalog (prices, spot rates)");
+  ps->add_option("--instance", plan.instance, "Instance type from the catalog");
+  ps->add_option("--capacity-rps", plan.capacity_rps, "Sustainable requests/s of one replica");
+  ps->add_option("--cold-start-s", plan.cold_start_s, "Seconds from launch to serving");
+  ps->add_option("--slo-p99-ms", plan.slo_p99_ms, "Latency objective");
+  ps->add_option("--history-s", plan.history_s, "Leading trace seconds used only as forecaster history");
+  ps->add_option("--out", plan.out_dir, "Folder for timeline.csv and timeline.svg");
+
   CLI11_PARSE(app, argc, argv);
-  if (p->parsed()) {
-    hotpath::Status s = hotpath::cli::RunPredict(predict, std::cout);
-    if (!s.ok()) return Fail(s);
-  }
-  return 0;
+  hotpath::Status s;
+  if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
+  if (gt->parsed()) s = hotpath::cli::RunGenerate(gen, std::cout);
+  if (ps->parsed()) s = hotpath::cli::RunPlanSimulate(plan, std::cout);
+  return s.ok() ? 0 : Fail(s);
 }
