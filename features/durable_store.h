@@ -1,0 +1,84 @@
+// DurableFeatureStore: a FeatureStore whose state survives crashes. Each
+// Ingest batch is written to a write-ahead log (one CRC-checked record,
+// fdatasync'ed) before it is applied and acknowledged; snapshots of the whole
+// state bound the log. Open() recovers: it loads the newest snapshot, replays
+// the log after it, and cuts off a torn final record (a batch that was never
+// acknowledged).
+//
+// Guarantee: an event in a batch whose Ingest returned OK (and was counted as
+// applied) is never lost by a process crash, with `sync` also not by a power
+// loss. Thread-safe; ingest is serialized (one log writer), reads go straight
+// to the in-memory store and never wait for the log.
+#ifndef HOTPATH_FEATURES_DURABLE_STORE_H_
+#define HOTPATH_FEATURES_DURABLE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/status.h"
+#include "core/thread_annotations.h"
+#include "features/event.h"
+#include "features/feature_store.h"
+
+namespace hotpath::features {
+
+namespace internal {
+class WalWriter;
+}
+
+class DurableFeatureStore {
+ public:
+  struct Options {
+    FeatureStore::Options store;
+    std::string dir;   // required; created if missing; one store per directory
+    bool sync = true;  // fdatasync every batch before acknowledging it
+    // Take a snapshot (and start a new log) once the log passes this size;
+    // 0 snapshots only when Snapshot() is called.
+    uint64_t snapshot_after_bytes = 256ull << 20;
+  };
+
+  // Opens `dir`, recovering any state in it. DATA_LOSS when a snapshot or a
+  // non-final log file is corrupt; INVALID_ARGUMENT for bad options.
+  static Result<std::unique_ptr<DurableFeatureStore>> Open(const Options& options);
+  ~DurableFeatureStore();
+  DurableFeatureStore(const DurableFeatureStore&) = delete;
+  DurableFeatureStore& operator=(const DurableFeatureStore&) = delete;
+
+  // Checks each event (as FeatureStore::Ingest does), logs the acceptable
+  // ones durably, applies them and reports. UNAVAILABLE when the log cannot
+  // be written: then nothing of the batch is applied or acknowledged. An
+  // automatic snapshot that fails does not fail the batch (see
+  // LastSnapshotStatus).
+  Result<IngestReport> Ingest(std::span<const Event> events) EXCLUDES(mu_);
+
+  // Writes a snapshot of the whole state and starts a new log, deleting the
+  // old ones. Blocks ingest meanwhile (reads continue).
+  Status Snapshot() EXCLUDES(mu_);
+
+  // The outcome of the latest snapshot (automatic or not); OK before any.
+  Status LastSnapshotStatus() EXCLUDES(mu_);
+
+  // The in-memory store, for reads.
+  const FeatureStore& store() const { return *store_; }
+
+ private:
+  DurableFeatureStore(const Options& options, std::unique_ptr<FeatureStore> store);
+  Status Recover() EXCLUDES(mu_);
+  Status SnapshotLocked() REQUIRES(mu_);
+  std::string WalPath(uint64_t seq) const;
+
+  const Options options_;
+  std::unique_ptr<FeatureStore> store_;
+  Mutex mu_;
+  // The log being appended; its file is wal-<wal_seq_>.log. Every acknowledged
+  // batch is in the snapshot or in a log file with seq >= the snapshot's.
+  std::unique_ptr<internal::WalWriter> wal_ GUARDED_BY(mu_);
+  uint64_t wal_seq_ GUARDED_BY(mu_) = 0;
+  Status snapshot_status_ GUARDED_BY(mu_);
+};
+
+}  // namespace hotpath::features
+
+#endif  // HOTPATH_FEATURES_DURABLE_STORE_H_
