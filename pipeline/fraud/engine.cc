@@ -1,0 +1,156 @@
+#include "pipeline/fraud/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+namespace hotpath::fraud {
+
+struct FraudEngine::Call {
+  explicit Call(std::shared_ptr<const rules::Schema> schema) : inputs(std::move(schema)) {}
+  Transaction txn;
+  Done done;
+  TimePoint start;
+  float row[kNumModelFeatures];
+  float score = 0;
+  rules::Inputs inputs;
+  rules::Verdict verdict;
+  std::shared_ptr<const rules::RuleSet> rules;
+  DecisionRecord record;
+};
+
+std::string ToJson(const DecisionRecord& r) {
+  nlohmann::json j = {{"id", r.txn_id},
+                      {"decision", DecisionName(r.decision)},
+                      {"risk", r.risk},
+                      {"rules_risk", r.rules_risk},
+                      {"model_score", r.model_score < 0 ? nlohmann::json() : nlohmann::json(r.model_score)},
+                      {"model_version", r.model_version},
+                      {"reasons", r.reasons},
+                      {"latency_us", r.latency_us}};
+  return j.dump();
+}
+
+Result<std::unique_ptr<FraudEngine>> FraudEngine::Create(const Options& o) {
+  if (!o.definitions || !o.store || !o.rules || !o.model || !o.batcher || !o.audit || !o.clock) {
+    return InvalidArgumentError("FraudEngine: definitions, store, rules, model, batcher, audit and clock are required");
+  }
+  if (o.model->num_features() != static_cast<int64_t>(kNumModelFeatures)) {
+    return InvalidArgumentError("FraudEngine: the model takes " + std::to_string(o.model->num_features()) +
+                                " features, the fraud featurizer makes " + std::to_string(kNumModelFeatures));
+  }
+  ASSIGN_OR_RETURN(auto featurizer, FraudFeaturizer::Create(o.definitions));
+  ASSIGN_OR_RETURN(auto schema, FraudRulesSchema());
+  return std::unique_ptr<FraudEngine>(new FraudEngine(o, std::move(featurizer), std::move(schema)));
+}
+
+FraudEngine::FraudEngine(const Options& o, std::unique_ptr<FraudFeaturizer> featurizer,
+                         std::shared_ptr<const rules::Schema> schema)
+    : options_(o), featurizer_(std::move(featurizer)), schema_(std::move(schema)) {}
+
+bool FraudEngine::Remember(const std::string& id) {
+  MutexLock l(&mu_);
+  if (!seen_.insert(id).second) return false;
+  seen_order_.push_back(id);
+  if (seen_order_.size() > options_.dedupe_capacity) {
+    seen_.erase(seen_order_.front());
+    seen_order_.pop_front();
+  }
+  return true;
+}
+
+void FraudEngine::Decide(Transaction t, Done done) {
+  auto call = std::make_shared<Call>(schema_);
+  call->start = options_.clock->Now();
+  call->record.txn_id = t.id;
+  call->txn = std::move(t);
+  call->done = std::move(done);
+  if (!Remember(call->txn.id)) {
+    return call->done(AlreadyExistsError("duplicate transaction id '" + call->txn.id + "'"), call->record);
+  }
+  const features::FeatureStore& store = options_.store->store();
+  if (Status s = featurizer_->Row(call->txn, store, call->row); !s.ok()) return call->done(s, call->record);
+  std::vector<features::Event> events;
+  featurizer_->Events(call->txn, &events);
+  Result<features::IngestReport> ingested = options_.store->Ingest(events);
+  if (!ingested.ok()) return call->done(ingested.status(), call->record);
+  if (!ingested->errors.empty()) {
+    return call->done(InvalidArgumentError("transaction '" + call->txn.id + "': " +
+                                           ingested->errors[0].second.message()),
+                      call->record);
+  }
+  call->rules = options_.rules->Current();
+  FillRuleInputs(call->txn, call->row, &call->inputs);
+  call->rules->Evaluate(call->inputs, rules::Phase::kPreModel, &call->verdict);
+  if (call->verdict.action() == rules::Action::kBlock) return Finish(call);  // decided before any model
+  DynamicBatcher::Request r;
+  r.x = call->row;
+  r.rows = 1;
+  r.out = &call->score;
+  r.deadline = Deadline::After(*options_.clock, options_.model_timeout);
+  Status s = options_.batcher->Submit(r, [this, call](Status st) { AfterModel(call, st); });
+  if (!s.ok()) AfterModel(call, s);
+}
+
+void FraudEngine::AfterModel(const std::shared_ptr<Call>& call, const Status& model_status) {
+  if (model_status.ok()) {
+    call->record.model_score = call->score;
+    call->record.model_version = options_.model_version;
+    SetModelScore(call->score, &call->inputs);
+    call->rules->Evaluate(call->inputs, rules::Phase::kPostModel, &call->verdict);
+  } else {
+    call->record.reasons.push_back("model_unavailable: " + std::string(StatusCodeName(model_status.code())));
+  }
+  Finish(call);
+}
+
+void FraudEngine::AddContributions(const Call& call, std::vector<std::string>* reasons) const {
+  const int64_t width = options_.model->OutputWidth(OutputKind::kContributions);
+  std::vector<float> c(static_cast<size_t>(width));
+  if (!options_.model->Predict(call.row, 1, OutputKind::kContributions, c.data()).ok()) return;
+  std::vector<size_t> order(kNumModelFeatures);
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::partial_sort(order.begin(), order.begin() + options_.top_contributions, order.end(),
+                    [&](size_t a, size_t b) { return c[a] > c[b]; });
+  for (int k = 0; k < options_.top_contributions; ++k) {
+    const size_t f = order[k];
+    if (c[f] <= 0) break;
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "feature:%s=%g (+%.3f)", FraudFeaturizer::ColumnNames()[f],
+                  static_cast<double>(call.row[f]), static_cast<double>(c[f]));
+    reasons->push_back(buf);
+  }
+}
+
+void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
+  DecisionRecord& rec = call->record;
+  rec.rules_risk = call->verdict.action() == rules::Action::kBlock ? 1.0 : RulesRisk(call->verdict);
+  rec.risk = CombinedRisk(rec.rules_risk, rec.model_score);
+  rec.decision = fraud::Decide(call->verdict, rec.risk, options_.thresholds);
+  if (rec.model_score < 0 && rec.decision == Decision::kAllow &&
+      call->verdict.action() != rules::Action::kBlock) {
+    rec.decision = Decision::kReview;  // conservative without the model
+  }
+  for (uint32_t i : call->verdict.fired()) rec.reasons.push_back("rule:" + call->rules->rule(i).name);
+  if (rec.decision != Decision::kAllow && rec.model_score >= 0) AddContributions(*call, &rec.reasons);
+  rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->Now() - call->start).count();
+  audit::AuditRecord a;
+  a.txn_id = rec.txn_id;
+  a.timestamp_ms = call->txn.timestamp_ms;
+  a.decision = std::string(DecisionName(rec.decision));
+  a.score = rec.risk;
+  a.latency_us = rec.latency_us;
+  nlohmann::json detail = nlohmann::json::parse(ToJson(rec));
+  detail["transaction"] = nlohmann::json::parse(fraud::ToJson(call->txn));
+  nlohmann::json feats = nlohmann::json::object();
+  for (size_t i = 0; i < kNumModelFeatures; ++i) {
+    feats[FraudFeaturizer::ColumnNames()[i]] = std::isnan(call->row[i]) ? nlohmann::json() : nlohmann::json(call->row[i]);
+  }
+  detail["features"] = std::move(feats);
+  a.detail_json = detail.dump();
+  Status s = options_.audit->Append(std::move(a), [call](const Status& st) { call->done(st, call->record); });
+  if (!s.ok()) call->done(s, rec);
+}
+
+}  // namespace hotpath::fraud

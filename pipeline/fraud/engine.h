@@ -1,0 +1,98 @@
+// FraudEngine: one transaction in, one explained decision out, durably
+// recorded before it is returned.
+//
+//   validate (caller) → refuse duplicates → read features (before the event)
+//   → ingest the event (write-ahead logged) → pre-model rules (a block
+//   decides here, no model runs) → the model through its dynamic batcher,
+//   within a deadline → post-model rules → risk (noisy-OR of rules and
+//   model) → decision by rules' action, else thresholds → reasons (fired
+//   rules, and for review/block the top feature contributions) → audit log
+//   (group commit) → `done`.
+//
+// If the model fails or misses its deadline the decision is at least review,
+// with the reason "model_unavailable: CODE".
+//
+// Thread-safety: Decide may be called from any number of threads; `done`
+// runs on the audit log's writer thread (or the caller's, on early errors).
+#ifndef HOTPATH_PIPELINE_FRAUD_ENGINE_H_
+#define HOTPATH_PIPELINE_FRAUD_ENGINE_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/thread_annotations.h"
+#include "features/durable_store.h"
+#include "pipeline/audit/audit_log.h"
+#include "pipeline/fraud/featurizer.h"
+#include "pipeline/fraud/scoring.h"
+#include "rules/reloadable_rule_set.h"
+#include "runtime/model.h"
+#include "sched/batcher.h"
+
+namespace hotpath::fraud {
+
+struct DecisionRecord {
+  std::string txn_id;
+  Decision decision = Decision::kReview;
+  double risk = 0;
+  double rules_risk = 0;
+  double model_score = -1;  // -1: the model did not run
+  std::string model_version;
+  std::vector<std::string> reasons;
+  int64_t latency_us = 0;
+};
+
+// {"id":..., "decision":..., "risk":..., "model_score":..., "reasons":[...], "latency_us":...}
+std::string ToJson(const DecisionRecord& r);
+
+class FraudEngine {
+ public:
+  struct Options {
+    std::shared_ptr<const features::Definitions> definitions;  // required
+    features::DurableFeatureStore* store = nullptr;  // borrowed, required
+    rules::ReloadableRuleSet* rules = nullptr;       // borrowed, required (FraudRulesSchema)
+    std::shared_ptr<const Model> model;              // required; contributions for reasons
+    std::string model_version = "1";
+    DynamicBatcher* batcher = nullptr;               // borrowed, required; runs `model`
+    audit::AuditLog* audit = nullptr;                // borrowed, required
+    Thresholds thresholds;
+    Nanos model_timeout = std::chrono::milliseconds(5);
+    const Clock* clock = &RealClock();
+    size_t dedupe_capacity = 1'000'000;  // most recent ids remembered in memory
+    int top_contributions = 3;
+  };
+  using Done = std::function<void(const Status&, const DecisionRecord&)>;
+
+  static Result<std::unique_ptr<FraudEngine>> Create(const Options& options);
+
+  // Decides on `t` (already validated by ParseTransaction). `done` gets OK and
+  // the record once it is durable; ALREADY_EXISTS for a duplicate id;
+  // INVALID_ARGUMENT when the feature store refuses the event (e.g. too late);
+  // UNAVAILABLE when the audit log is saturated.
+  void Decide(Transaction t, Done done);
+
+ private:
+  struct Call;
+  explicit FraudEngine(const Options& options, std::unique_ptr<FraudFeaturizer> featurizer,
+                       std::shared_ptr<const rules::Schema> schema);
+  bool Remember(const std::string& id) EXCLUDES(mu_);
+  void AfterModel(const std::shared_ptr<Call>& call, const Status& model_status);
+  void Finish(const std::shared_ptr<Call>& call);
+  void AddContributions(const Call& call, std::vector<std::string>* reasons) const;
+
+  const Options options_;
+  const std::unique_ptr<FraudFeaturizer> featurizer_;
+  const std::shared_ptr<const rules::Schema> schema_;
+  Mutex mu_;
+  std::unordered_set<std::string> seen_ GUARDED_BY(mu_);
+  std::deque<std::string> seen_order_ GUARDED_BY(mu_);
+};
+
+}  // namespace hotpath::fraud
+
+#endif  // HOTPATH_PIPELINE_FRAUD_ENGINE_H_

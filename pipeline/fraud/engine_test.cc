@@ -1,0 +1,208 @@
+// The fraud engine with its real parts: the durable feature store, the
+// example rules, an XGBoost model behind a dynamic batcher, and the SQLite
+// audit log. Oracles: XGBoost's own prediction on the features the engine
+// recorded, the rules as written, and hand-built traffic.
+#include "pipeline/fraud/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "observe/metrics.h"
+#include "runtime/tree/testing/xgboost_trainer.h"
+#include "runtime/tree/tree_model.h"
+
+namespace hotpath::fraud {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSrc = HOTPATH_SOURCE_DIR;
+
+class FraudEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("hotpath_engine_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto defs = features::LoadDefinitionsFile(kSrc + "/examples/fraud/features.json");
+    ASSERT_TRUE(defs.ok()) << defs.status().ToString();
+    defs_ = std::make_shared<const features::Definitions>(std::move(*defs));
+    features::DurableFeatureStore::Options so;
+    so.store.definitions = defs_;
+    so.store.clock = &RealClock();
+    so.dir = (dir_ / "features").string();
+    so.sync = false;
+    auto store = features::DurableFeatureStore::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto schema = FraudRulesSchema();
+    ASSERT_TRUE(schema.ok());
+    auto rules = rules::ReloadableRuleSet::CreateFromFile(*schema, kSrc + "/examples/fraud/fraud.rules");
+    ASSERT_TRUE(rules.ok()) << rules.status().ToString();
+    rules_ = std::move(*rules);
+    TrainModel();
+    audit::AuditLog::Options ao;
+    ao.path = (dir_ / "audit.db").string();
+    auto audit = audit::AuditLog::Open(ao);
+    ASSERT_TRUE(audit.ok());
+    audit_ = std::move(*audit);
+    engine_ = MakeEngine(std::chrono::milliseconds(50));
+  }
+
+  void TearDown() override {
+    engine_.reset();
+    batcher_.reset();
+    audit_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // A model over the 20 fraud columns: fraud when the amount is large and
+  // the card is not present. Random rows, so every column is exercised.
+  void TrainModel() {
+    testing::Dataset d;
+    d.rows = 3000;
+    d.cols = kNumModelFeatures;
+    std::mt19937_64 rng(1);
+    std::uniform_real_distribution<float> u(0, 1);
+    for (size_t r = 0; r < d.rows; ++r) {
+      for (size_t c = 0; c < kNumModelFeatures; ++c) d.x.push_back(c == 0 ? u(rng) * 2000 : u(rng) * 10);
+      d.label.push_back(d.x[r * kNumModelFeatures] > 1000 && d.x[r * kNumModelFeatures + 3] > 5);
+    }
+    auto b = testing::XGBoostBooster::Train(d, {{"objective", "binary:logistic"}, {"max_depth", "4"}}, 40);
+    ASSERT_TRUE(b.ok());
+    booster_ = std::make_unique<testing::XGBoostBooster>(std::move(*b));
+    ASSERT_TRUE(booster_->Save((dir_ / "m.json").string()).ok());
+    auto m = TreeModel::Load((dir_ / "m.json").string(), {});
+    ASSERT_TRUE(m.ok());
+    model_ = std::shared_ptr<const Model>(std::move(*m));
+    DynamicBatcher::Options bo;
+    bo.model_name = "fraud";
+    bo.max_batch_size = 16;
+    auto batcher = DynamicBatcher::Create(bo, model_, metrics_);
+    ASSERT_TRUE(batcher.ok());
+    batcher_ = std::move(*batcher);
+  }
+
+  std::unique_ptr<FraudEngine> MakeEngine(Nanos model_timeout) {
+    FraudEngine::Options o;
+    o.definitions = defs_;
+    o.store = store_.get();
+    o.rules = rules_.get();
+    o.model = model_;
+    o.batcher = batcher_.get();
+    o.audit = audit_.get();
+    o.model_timeout = model_timeout;
+    auto e = FraudEngine::Create(o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  }
+
+  Transaction Txn(const std::string& id, double amount, bool cnp, const std::string& user = "u1") {
+    Transaction t;
+    t.id = id;
+    t.user = user;
+    t.amount = amount;
+    t.currency = "EUR";
+    t.merchant = "m1";
+    t.merchant_category = 5411;
+    t.payment_method = cnp ? PaymentMethod::kCardNotPresent : PaymentMethod::kCardPresent;
+    t.device = cnp ? "d1" : "";
+    t.country = "DE";
+    t.timestamp_ms = features::WallMillis(RealClock());
+    return t;
+  }
+
+  std::pair<Status, DecisionRecord> DecideSync(FraudEngine& e, Transaction t) {
+    std::promise<std::pair<Status, DecisionRecord>> p;
+    e.Decide(std::move(t), [&p](const Status& s, const DecisionRecord& r) { p.set_value({s, r}); });
+    return p.get_future().get();
+  }
+
+  fs::path dir_;
+  MetricsRegistry metrics_;
+  std::shared_ptr<const features::Definitions> defs_;
+  std::unique_ptr<features::DurableFeatureStore> store_;
+  std::unique_ptr<rules::ReloadableRuleSet> rules_;
+  std::unique_ptr<testing::XGBoostBooster> booster_;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<DynamicBatcher> batcher_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<FraudEngine> engine_;
+};
+
+TEST_F(FraudEngineTest, ModelScoreIsXGBoostsOnTheRecordedFeatures) {
+  for (int i = 0; i < 5; ++i) {
+    auto [s, rec] = DecideSync(*engine_, Txn("t" + std::to_string(i), 1500 + 10 * i, true, "u" + std::to_string(i % 2)));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto stored = audit_->Find(rec.txn_id);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    auto detail = nlohmann::json::parse((*stored)->detail_json);
+    std::vector<float> row;
+    for (const char* c : FraudFeaturizer::ColumnNames()) {
+      row.push_back(detail["features"][c].is_null() ? NAN : detail["features"][c].get<float>());
+    }
+    auto want = booster_->Predict(row.data(), 1, kNumModelFeatures, testing::XGBoostBooster::Kind::kValue);
+    ASSERT_TRUE(want.ok());
+    EXPECT_NEAR(rec.model_score, (*want)[0], 1e-6);
+    EXPECT_EQ((*stored)->decision, std::string(DecisionName(rec.decision)));
+    // Features are read before the event: the i-th txn of a user sees i/2 earlier ones.
+    const int earlier = i / 2;
+    if (earlier == 0) {
+      EXPECT_TRUE(detail["features"]["user_count_10m"].is_null());
+    } else {
+      EXPECT_EQ(detail["features"]["user_count_10m"].get<int>(), earlier);
+    }
+  }
+}
+
+TEST_F(FraudEngineTest, HardRuleBlocksBeforeTheModel) {
+  auto [s, rec] = DecideSync(*engine_, Txn("big", 25000, false));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(rec.decision, Decision::kBlock);
+  EXPECT_EQ(rec.model_score, -1);
+  EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "rule:absurd_amount"), rec.reasons.end());
+}
+
+TEST_F(FraudEngineTest, BurstOfCardNotPresentIsBlockedOnTheSeventh) {
+  for (int i = 0; i < 6; ++i) {
+    auto [s, rec] = DecideSync(*engine_, Txn("b" + std::to_string(i), 20, true, "burst"));
+    ASSERT_TRUE(s.ok());
+    EXPECT_NE(rec.decision, Decision::kBlock) << i;
+  }
+  auto [s, rec] = DecideSync(*engine_, Txn("b6", 20, true, "burst"));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(rec.decision, Decision::kBlock);
+  EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "rule:card_burst"), rec.reasons.end());
+}
+
+TEST_F(FraudEngineTest, DuplicateIdIsRefused) {
+  ASSERT_TRUE(DecideSync(*engine_, Txn("dup", 10, false)).first.ok());
+  auto [s, rec] = DecideSync(*engine_, Txn("dup", 10, false));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("duplicate transaction id 'dup'"), std::string::npos);
+}
+
+TEST_F(FraudEngineTest, MissedModelDeadlineFallsBackToReview) {
+  auto engine = MakeEngine(Nanos(1));
+  auto [s, rec] = DecideSync(*engine, Txn("late", 30, false, "patient"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(rec.decision, Decision::kReview);
+  EXPECT_EQ(rec.model_score, -1);
+  EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "model_unavailable: DEADLINE_EXCEEDED"), rec.reasons.end());
+}
+
+TEST_F(FraudEngineTest, TooLateEventIsRefusedWithTheReason) {
+  Transaction t = Txn("old", 10, false);
+  t.timestamp_ms -= 3'600'000;  // an hour late; allowed lateness is 10 minutes
+  auto [s, rec] = DecideSync(*engine_, t);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("'old'"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace hotpath::fraud
