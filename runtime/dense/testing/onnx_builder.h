@@ -1,0 +1,49 @@
+// Test helpers: ONNX models built with the ONNX protobuf API (independently of
+// the importer) and a double-precision reference evaluator of such models.
+#ifndef HOTPATH_RUNTIME_DENSE_TESTING_ONNX_BUILDER_H_
+#define HOTPATH_RUNTIME_DENSE_TESTING_ONNX_BUILDER_H_
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace hotpath::dense::testing {
+
+class OnnxBuilder {
+ public:
+  // A model with one float input "x" of shape [N, features].
+  OnnxBuilder(int64_t features, int opset, int ml_opset = 0);
+
+  std::string Const(const std::vector<int64_t>& dims, const std::vector<float>& v);
+  std::string ConstInt(const std::vector<int64_t>& dims, const std::vector<int64_t>& v);
+  // A random N(0, stddev) float initializer.
+  std::string Random(const std::vector<int64_t>& dims, float stddev, std::mt19937_64* rng);
+  // Adds a node with one fresh output; returns it for attributes.
+  onnx::NodeProto* Node(const std::string& op, const std::vector<std::string>& inputs,
+                        const std::string& domain = "");
+  static std::string Out(const onnx::NodeProto* n) { return n->output(0); }
+  void Output(const std::string& name);
+  std::string Serialize() const { return model_.SerializeAsString(); }
+  const onnx::ModelProto& model() const { return model_; }
+
+ private:
+  onnx::ModelProto model_;
+  int counter_ = 0;
+};
+
+void SetAttr(onnx::NodeProto* n, const std::string& name, float f);
+void SetAttr(onnx::NodeProto* n, const std::string& name, int64_t i);
+void SetAttr(onnx::NodeProto* n, const std::string& name, const std::string& s);
+void SetAttr(onnx::NodeProto* n, const std::string& name, const std::vector<float>& fs);
+
+// Evaluates `model` on x [rows, features] in double with naive loops;
+// returns [rows, width] and sets *width. Aborts the test on unknown ops.
+std::vector<double> EvaluateOnnx(const onnx::ModelProto& model, const std::vector<float>& x,
+                                 int64_t rows, int64_t* width);
+
+}  // namespace hotpath::dense::testing
+
+#endif  // HOTPATH_RUNTIME_DENSE_TESTING_ONNX_BUILDER_H_
