@@ -66,7 +66,15 @@ void FraudEngine::Decide(Transaction t, Done done) {
   call->record.txn_id = t.id;
   call->txn = std::move(t);
   call->done = std::move(done);
-  if (!Remember(call->txn.id)) {
+  // Recent ids are remembered in memory; older ones (and every id after a
+  // restart) are found in the audit trail before the event touches features.
+  bool duplicate = !Remember(call->txn.id);
+  if (!duplicate) {
+    Result<std::optional<audit::AuditRecord>> earlier = options_.audit->Find(call->txn.id);
+    if (!earlier.ok()) return call->done(earlier.status(), call->record);
+    duplicate = earlier->has_value();
+  }
+  if (duplicate) {
     return call->done(AlreadyExistsError("duplicate transaction id '" + call->txn.id + "'"), call->record);
   }
   const features::FeatureStore& store = options_.store->store();
