@@ -6,6 +6,7 @@
 #include "cli/generate_command.h"
 #include "cli/plan_command.h"
 #include "cli/predict_command.h"
+#include "cli/serve_command.h"
 
 namespace {
 
@@ -54,10 +55,27 @@ int main(int argc, char** argv) {
   ps->add_option("--history-s", plan.history_s, "Leading trace seconds used only as forecaster history");
   ps->add_option("--out", plan.out_dir, "Folder for timeline.csv and timeline.svg");
 
+  hotpath::cli::ServeArgs serve;
+  CLI::App* sv = app.add_subcommand("serve", "Serve a model repository (KServe v2 HTTP + gRPC) and the fraud API");
+  sv->add_option("--repository", serve.repository, "Model repository folder");
+  sv->add_option("--address", serve.address, "Address to bind");
+  sv->add_option("--http-port", serve.http_port, "HTTP port (KServe v2, /metrics, /v1/fraud)");
+  sv->add_option("--grpc-port", serve.grpc_port, "gRPC port (KServe v2); -1 disables");
+  sv->add_option("--poll-ms", serve.poll_ms, "Repository poll period; 0 = explicit mode");
+  sv->add_option("--load", serve.load, "Explicit mode: models to load at start");
+  sv->add_option("--memory-budget-mb", serve.memory_budget_mb, "Model memory budget (0 = unlimited)");
+  sv->add_option("--http-loops", serve.http_loops, "HTTP event loop threads (0 = one per core)");
+  sv->add_option("--fraud", serve.fraud_dir, "Enable the fraud API from this folder (features.json, fraud.rules, models/)");
+  sv->add_option("--state", serve.state_dir, "Folder for the feature store log and the audit trail");
+  sv->add_option("--review-threshold", serve.review_threshold, "Risk at or above: review");
+  sv->add_option("--block-threshold", serve.block_threshold, "Risk at or above: block");
+  sv->add_option("--model-timeout-us", serve.model_timeout_us, "Model deadline per decision");
+
   CLI11_PARSE(app, argc, argv);
   hotpath::Status s;
   if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
   if (gt->parsed()) s = hotpath::cli::RunGenerate(gen, std::cout);
   if (ps->parsed()) s = hotpath::cli::RunPlanSimulate(plan, std::cout);
+  if (sv->parsed()) s = hotpath::cli::RunServe(serve);
   return s.ok() ? 0 : Fail(s);
 }

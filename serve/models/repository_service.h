@@ -62,10 +62,13 @@ class RepositoryService final : public InferenceService, public RepositoryContro
   // Retires batchers of versions the repository no longer serves.
   void Maintain() EXCLUDES(mu_);
 
+  // The batcher of a served version, created on first use from its config
+  // (applications submit rows to it directly).
+  Result<std::shared_ptr<DynamicBatcher>> BatcherFor(const ServableHandle& h) EXCLUDES(mu_);
+
  private:
   using Key = std::pair<std::string, int64_t>;  // (model, version)
   explicit RepositoryService(const Options& options);
-  Result<std::shared_ptr<DynamicBatcher>> BatcherFor(const ServableHandle& h) EXCLUDES(mu_);
   Status Validate(const ModelConfig& config, const InferRequest& request, size_t* rows) const;
 
   const Options options_;

@@ -1,0 +1,151 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "features/durable_store.h"
+#include "observe/process_metrics.h"
+#include "pipeline/audit/audit_log.h"
+#include "pipeline/fraud/engine.h"
+#include "runtime/dense/dense_model.h"
+#include "runtime/repository/backend_registry.h"
+#include "runtime/torch/torch_model.h"
+#include "runtime/repository/model_repository.h"
+#include "serve/apps/fraud_http.h"
+#include "serve/apps/metrics_http.h"
+#include "serve/grpc/grpc_server.h"
+#include "serve/http_server.h"
+#include "serve/models/repository_service.h"
+
+namespace hotpath::cli {
+namespace {
+
+// Everything the fraud application owns, in construction order.
+struct FraudApp {
+  std::unique_ptr<features::DurableFeatureStore> store;
+  std::unique_ptr<rules::ReloadableRuleSet> rules;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::shared_ptr<DynamicBatcher> batcher;
+  std::unique_ptr<fraud::FraudEngine> engine;
+  std::unique_ptr<FraudHttpApp> http;
+};
+
+Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository* repo, RepositoryService* svc) {
+  auto app = std::make_unique<FraudApp>();
+  ASSIGN_OR_RETURN(features::Definitions defs, features::LoadDefinitionsFile(a.fraud_dir + "/features.json"));
+  auto shared = std::make_shared<const features::Definitions>(std::move(defs));
+  features::DurableFeatureStore::Options so;
+  so.store.definitions = shared;
+  so.store.clock = &RealClock();
+  so.dir = a.state_dir + "/features";
+  so.sync = false;  // process-crash durable (see docs/fraud.md)
+  ASSIGN_OR_RETURN(app->store, features::DurableFeatureStore::Open(so));
+  ASSIGN_OR_RETURN(auto schema, fraud::FraudRulesSchema());
+  ASSIGN_OR_RETURN(app->rules, rules::ReloadableRuleSet::CreateFromFile(schema, a.fraud_dir + "/fraud.rules"));
+  audit::AuditLog::Options ao;
+  ao.path = a.state_dir + "/audit.db";
+  ASSIGN_OR_RETURN(app->audit, audit::AuditLog::Open(ao));
+  ASSIGN_OR_RETURN(ServableHandle model, repo->Get("fraud_xgb"));
+  ASSIGN_OR_RETURN(app->batcher, svc->BatcherFor(model));
+  fraud::FraudEngine::Options eo;
+  eo.definitions = shared;
+  eo.store = app->store.get();
+  eo.rules = app->rules.get();
+  eo.model = SharedModel(model);
+  eo.model_version = std::to_string(model->version());
+  eo.batcher = app->batcher.get();
+  eo.audit = app->audit.get();
+  eo.thresholds = {a.review_threshold, a.block_threshold};
+  eo.model_timeout = std::chrono::microseconds(a.model_timeout_us);
+  ASSIGN_OR_RETURN(app->engine, fraud::FraudEngine::Create(eo));
+  app->http = std::make_unique<FraudHttpApp>(app->engine.get(), app->audit.get(), app->rules.get(),
+                                             a.fraud_dir + "/fraud.rules");
+  return app;
+}
+
+// The built-in tree backends plus the dense engine ("dense", "onnx": a
+// version folder with model.hpd or model.onnx) and LibTorch ("torch":
+// model.pt).
+Result<std::shared_ptr<BackendRegistry>> Backends() {
+  auto registry = std::make_shared<BackendRegistry>(BackendRegistry::WithBuiltins());
+  auto dense = [](const BackendLoadRequest& r) -> Result<std::unique_ptr<Model>> {
+    ASSIGN_OR_RETURN(auto m, dense::LoadDenseModel(r.version_dir, {}));
+    return std::unique_ptr<Model>(std::move(m));
+  };
+  RETURN_IF_ERROR(registry->Register("dense", dense));
+  RETURN_IF_ERROR(registry->Register("onnx", dense));
+  RETURN_IF_ERROR(registry->Register("torch", [](const BackendLoadRequest& r) -> Result<std::unique_ptr<Model>> {
+    torch_backend::TorchModel::Options o;
+    o.num_features = NumElements(r.config.inputs[0].dims);
+    ASSIGN_OR_RETURN(auto m, torch_backend::TorchModel::Create(r.version_dir, o));
+    return std::unique_ptr<Model>(std::move(m));
+  }));
+  return registry;
+}
+
+// Blocks SIGINT/SIGTERM in this thread (and the threads it starts) so that
+// WaitForSignal receives them.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+Status RunServe(const ServeArgs& a) {
+  const sigset_t stop = BlockStopSignals();
+  MetricsRegistry metrics;
+  RETURN_IF_ERROR(RegisterProcessMetrics(metrics));
+  ModelRepository::Options ro;
+  ro.path = !a.repository.empty() ? a.repository : a.fraud_dir + "/models";
+  ro.mode = a.poll_ms > 0 ? ModelRepository::Mode::kPoll : ModelRepository::Mode::kExplicit;
+  ro.poll_interval = std::chrono::milliseconds(a.poll_ms);
+  ro.startup_models = a.load;
+  ro.memory_budget_bytes = static_cast<size_t>(a.memory_budget_mb) << 20;
+  ASSIGN_OR_RETURN(ro.backends, Backends());
+  ASSIGN_OR_RETURN(auto repo, ModelRepository::Create(ro));
+  RepositoryService::Options so;
+  so.repository = repo.get();
+  so.metrics = &metrics;
+  ASSIGN_OR_RETURN(auto service, RepositoryService::Create(so));
+  std::unique_ptr<FraudApp> fraud;
+  if (!a.fraud_dir.empty()) {
+    std::filesystem::create_directories(a.state_dir);
+    ASSIGN_OR_RETURN(fraud, StartFraud(a, repo.get(), service.get()));
+  }
+  MetricsHttpApp metrics_app(&metrics);
+  HttpRouteTable routes;
+  routes.Add("/metrics", &metrics_app);
+  if (fraud) routes.Add("/v1/fraud", fraud->http.get());
+  HttpServer::Options ho;
+  ho.address = a.address;
+  ho.port = a.http_port;
+  ho.num_loops = a.http_loops;
+  ho.app = &routes;
+  ASSIGN_OR_RETURN(auto http, HttpServer::Create(ho, service.get()));
+  std::unique_ptr<GrpcServer> grpc;
+  if (a.grpc_port >= 0) {
+    GrpcServer::Options go{a.address, a.grpc_port};
+    ASSIGN_OR_RETURN(grpc, GrpcServer::Start(go, service.get(), service.get()));
+  }
+  std::fprintf(stderr, "hotpath: serving KServe v2 on http://%s:%d%s%s, repository %s%s\n", a.address.c_str(),
+               http->port(), grpc ? " and gRPC :" : "", grpc ? std::to_string(grpc->port()).c_str() : "",
+               ro.path.c_str(), fraud ? "; fraud API at /v1/fraud/decide" : "");
+  const timespec tick{1, 0};
+  while (sigtimedwait(&stop, nullptr, &tick) < 0) service->Maintain();
+  std::fprintf(stderr, "hotpath: draining\n");
+  http->BeginDrain();
+  http->Wait();
+  grpc.reset();
+  fraud.reset();
+  service.reset();
+  return OkStatus();
+}
+
+}  // namespace hotpath::cli

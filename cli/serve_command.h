@@ -1,0 +1,39 @@
+// `hotpath serve`: the server. KServe v2 over HTTP and gRPC for every model
+// of a repository (per-version dynamic batchers), /metrics, and optionally
+// the fraud application (POST /v1/fraud/decide, ...). Runs until SIGTERM or
+// SIGINT, then drains: no new connections, in-flight requests finish.
+#ifndef HOTPATH_CLI_SERVE_COMMAND_H_
+#define HOTPATH_CLI_SERVE_COMMAND_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace hotpath::cli {
+
+struct ServeArgs {
+  std::string repository;           // model repository folder (default: FRAUD_DIR/models)
+  std::string address = "0.0.0.0";
+  int http_port = 8000;
+  int grpc_port = 8001;             // -1: no gRPC
+  int64_t poll_ms = 1000;           // repository poll period; 0 = explicit mode
+  std::vector<std::string> load;    // explicit mode: models to load at start
+  int64_t memory_budget_mb = 0;     // 0 = unlimited
+  int http_loops = 0;               // 0 = one per core
+  // The fraud application: FRAUD_DIR holds features.json, fraud.rules and
+  // models/fraud_xgb (as `scripts/run` produces them).
+  std::string fraud_dir;
+  std::string state_dir = "hotpath-state";  // feature store WAL/snapshots, audit.db
+  double review_threshold = 0.5;
+  double block_threshold = 0.9;
+  int64_t model_timeout_us = 5000;
+};
+
+// Serves until a signal; OK after a clean drain.
+Status RunServe(const ServeArgs& args);
+
+}  // namespace hotpath::cli
+
+#endif  // HOTPATH_CLI_SERVE_COMMAND_H_
