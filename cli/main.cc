@@ -6,6 +6,7 @@
 #include "cli/generate_command.h"
 #include "cli/plan_command.h"
 #include "cli/predict_command.h"
+#include "cli/replay_command.h"
 #include "cli/serve_command.h"
 
 namespace {
@@ -71,11 +72,21 @@ int main(int argc, char** argv) {
   sv->add_option("--block-threshold", serve.block_threshold, "Risk at or above: block");
   sv->add_option("--model-timeout-us", serve.model_timeout_us, "Model deadline per decision");
 
+  hotpath::cli::ReplayArgs replay;
+  CLI::App* rp = app.add_subcommand("replay", "Stream a JSON Lines file of transactions into the fraud API");
+  rp->add_option("file", replay.file, "Transactions, one JSON object per line")->required();
+  rp->add_option("--url", replay.url, "Server, http://127.0.0.1:PORT");
+  rp->add_option("--rate", replay.rate, "Transactions per second (0 = as fast as possible)");
+  rp->add_option("--connections", replay.connections, "Keep-alive connections");
+  rp->add_option("--limit", replay.limit, "Stop after this many transactions");
+  rp->add_flag("!--keep-timestamps", replay.restamp, "Send the file's timestamps instead of the send time");
+
   CLI11_PARSE(app, argc, argv);
   hotpath::Status s;
   if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
   if (gt->parsed()) s = hotpath::cli::RunGenerate(gen, std::cout);
   if (ps->parsed()) s = hotpath::cli::RunPlanSimulate(plan, std::cout);
   if (sv->parsed()) s = hotpath::cli::RunServe(serve);
+  if (rp->parsed()) s = hotpath::cli::RunReplay(replay, std::cerr, std::cout);
   return s.ok() ? 0 : Fail(s);
 }
