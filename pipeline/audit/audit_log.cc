@@ -202,6 +202,23 @@ Result<std::vector<AuditRecord>> AuditLog::Range(int64_t from_ms, int64_t to_ms,
   return out;
 }
 
+Result<std::vector<std::string>> AuditLog::RecentIds(size_t limit) const {
+  MutexLock l(&reader_mu_);
+  Stmt q;
+  const char* sql = "SELECT txn_id FROM decisions ORDER BY timestamp_ms DESC LIMIT ?;";
+  if (sqlite3_prepare_v2(reader_, sql, -1, &q.s, nullptr) != SQLITE_OK) {
+    return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
+  }
+  sqlite3_bind_int64(q.s, 1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0)));
+  }
+  if (rc != SQLITE_DONE) return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
+  return out;
+}
+
 uint64_t AuditLog::commits() const {
   MutexLock l(&mu_);
   return commits_;

@@ -66,6 +66,9 @@ class AuditLog {
   // Records with from_ms <= timestamp_ms < to_ms, oldest first, at most `limit`.
   Result<std::vector<AuditRecord>> Range(int64_t from_ms, int64_t to_ms, size_t limit) const;
 
+  // The ids of the `limit` most recent records (by timestamp), newest first.
+  Result<std::vector<std::string>> RecentIds(size_t limit) const;
+
   // Commits so far and records per commit (for reports and tests).
   uint64_t commits() const;
   uint64_t committed_records() const;

@@ -42,7 +42,11 @@ Result<std::unique_ptr<FraudEngine>> FraudEngine::Create(const Options& o) {
   }
   ASSIGN_OR_RETURN(auto featurizer, FraudFeaturizer::Create(o.definitions));
   ASSIGN_OR_RETURN(auto schema, FraudRulesSchema());
-  return std::unique_ptr<FraudEngine>(new FraudEngine(o, std::move(featurizer), std::move(schema)));
+  std::unique_ptr<FraudEngine> engine(new FraudEngine(o, std::move(featurizer), std::move(schema)));
+  // The dedupe window survives restarts: it starts with the newest ids of the audit trail.
+  ASSIGN_OR_RETURN(std::vector<std::string> recent, o.audit->RecentIds(o.dedupe_capacity));
+  for (auto it = recent.rbegin(); it != recent.rend(); ++it) engine->Remember(*it);
+  return engine;
 }
 
 FraudEngine::FraudEngine(const Options& o, std::unique_ptr<FraudFeaturizer> featurizer,
@@ -66,15 +70,7 @@ void FraudEngine::Decide(Transaction t, Done done) {
   call->record.txn_id = t.id;
   call->txn = std::move(t);
   call->done = std::move(done);
-  // Recent ids are remembered in memory; older ones (and every id after a
-  // restart) are found in the audit trail before the event touches features.
-  bool duplicate = !Remember(call->txn.id);
-  if (!duplicate) {
-    Result<std::optional<audit::AuditRecord>> earlier = options_.audit->Find(call->txn.id);
-    if (!earlier.ok()) return call->done(earlier.status(), call->record);
-    duplicate = earlier->has_value();
-  }
-  if (duplicate) {
+  if (!Remember(call->txn.id)) {
     return call->done(AlreadyExistsError("duplicate transaction id '" + call->txn.id + "'"), call->record);
   }
   const features::FeatureStore& store = options_.store->store();
@@ -149,14 +145,26 @@ void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
   a.decision = std::string(DecisionName(rec.decision));
   a.score = rec.risk;
   a.latency_us = rec.latency_us;
-  nlohmann::json detail = nlohmann::json::parse(ToJson(rec));
-  detail["transaction"] = nlohmann::json::parse(fraud::ToJson(call->txn));
-  nlohmann::json feats = nlohmann::json::object();
+  // The decision record, plus the transaction and the features it was decided on.
+  std::string& d = a.detail_json;
+  d = ToJson(rec);
+  d.pop_back();  // the record's closing brace
+  d += ",\"transaction\":";
+  d += fraud::ToJson(call->txn);
+  d += ",\"features\":{";
   for (size_t i = 0; i < kNumModelFeatures; ++i) {
-    feats[FraudFeaturizer::ColumnNames()[i]] = std::isnan(call->row[i]) ? nlohmann::json() : nlohmann::json(call->row[i]);
+    char value[48];
+    if (std::isnan(call->row[i])) {
+      std::snprintf(value, sizeof(value), "null");
+    } else {
+      std::snprintf(value, sizeof(value), "%.9g", static_cast<double>(call->row[i]));
+    }
+    d += i ? ",\"" : "\"";
+    d += FraudFeaturizer::ColumnNames()[i];
+    d += "\":";
+    d += value;
   }
-  detail["features"] = std::move(feats);
-  a.detail_json = detail.dump();
+  d += "}}";
   Status s = options_.audit->Append(std::move(a), [call](const Status& st) { call->done(st, call->record); });
   if (!s.ok()) call->done(s, rec);
 }

@@ -63,7 +63,10 @@ class FraudEngine {
     Thresholds thresholds;
     Nanos model_timeout = std::chrono::milliseconds(5);
     const Clock* clock = &RealClock();
-    size_t dedupe_capacity = 1'000'000;  // most recent ids remembered in memory
+    // Most recent ids remembered (preloaded from the audit trail at start): a
+    // repeated id among them is refused before it touches features. An older
+    // repeat is still refused by the audit log, after its event was applied.
+    size_t dedupe_capacity = 1'000'000;
     int top_contributions = 3;
   };
   using Done = std::function<void(const Status&, const DecisionRecord&)>;
