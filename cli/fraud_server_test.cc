@@ -146,6 +146,14 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
     ASSERT_FALSE(detail["features"]["user_count_24h"].is_null()) << user;
     EXPECT_GE(detail["features"]["user_count_24h"].get<int>(), n) << user;
   }
+  // The same port serves the Prometheus metrics of the batcher that ran the model.
+  auto metrics = conn->Roundtrip(serve_testing::Get("/metrics"));
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("hotpath_sched_"), std::string::npos);
+  auto unknown = conn->Roundtrip(serve_testing::Get("/v1/nothing"));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->status, 404);
   // A duplicate of an acknowledged id is refused after the restart as well.
   auto dup = conn->Roundtrip(serve_testing::PostJson("/v1/fraud/decide", TxnJson(acked_ids[0], "user0", 5)));
   ASSERT_TRUE(dup.ok());

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -21,6 +22,29 @@
 #include "serve/model_map_service.h"
 #include "serve/signal_drain.h"
 #include "serve/testing/http_test_client.h"
+
+// Counts allocations made by threads other than the test's own while
+// g_count_allocations is set: the server's loops, in the steady-state test.
+namespace {
+std::atomic<bool> g_count_allocations{false};
+std::atomic<long> g_server_allocations{0};
+std::thread::id g_test_thread;
+}  // namespace
+
+void* operator new(size_t n) {
+  if (g_count_allocations.load(std::memory_order_relaxed) &&
+      std::this_thread::get_id() != g_test_thread) {
+    g_server_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // malloc-backed on purpose
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace hotpath {
 namespace {
@@ -329,6 +353,28 @@ TEST_F(HttpServerTest, KeepAliveAndPipelining) {
   EXPECT_EQ((r = c.Read())->status, 400);
   ExpectScores(*(r = c.Read()), 2, 3);
   EXPECT_EQ((r = c.Read())->status, 404);
+}
+
+TEST_F(HttpServerTest, SteadyStateInferAllocatesNothingOnTheServer) {
+  HttpTestClient c = Client();
+  std::vector<std::string> requests;
+  for (size_t i = 0; i < 32; ++i)
+    requests.push_back(PostJson(kInfer, InferJson(&rows_[i * kFeatures], 2)));
+  for (const std::string& r : requests) ASSERT_TRUE(c.Roundtrip(r).ok());  // warm the buffers
+  g_test_thread = std::this_thread::get_id();
+  g_server_allocations = 0;
+  g_count_allocations = true;
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& r : requests) ASSERT_TRUE(c.Roundtrip(r).ok());
+  }
+  g_count_allocations = false;
+  EXPECT_EQ(g_server_allocations.load(), 0);
+  // The counter does see the server: a new connection's first request allocates.
+  HttpTestClient fresh = Client();
+  g_count_allocations = true;
+  ASSERT_TRUE(fresh.Roundtrip(requests[0]).ok());
+  g_count_allocations = false;
+  EXPECT_GT(g_server_allocations.load(), 0);
 }
 
 TEST_F(HttpServerTest, BadInputGetsClearErrorsAndServerKeepsServing) {
