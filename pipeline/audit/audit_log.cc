@@ -55,7 +55,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options) {
   ASSIGN_OR_RETURN(sqlite3 * writer, OpenDb(options.path));
   const char* sync = options.durability == Durability::kMachine ? "PRAGMA synchronous=FULL;"
                                                                  : "PRAGMA synchronous=OFF;";
-  Status s = Exec(writer, "PRAGMA journal_mode=WAL;");
+  // Checkpoints run on their own thread (PASSIVE: never blocking the
+  // writer), so a commit never waits for one.
+  Status s = Exec(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
   if (s.ok()) s = Exec(writer, sync);
   if (s.ok()) {
     s = Exec(writer,
@@ -73,12 +75,30 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options) {
     sqlite3_close(writer);
     return reader.status();
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(options, writer, *reader));
+  Result<sqlite3*> checkpointer = OpenDb(options.path);
+  if (!checkpointer.ok()) {
+    sqlite3_close(writer);
+    sqlite3_close(*reader);
+    return checkpointer.status();
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(options, writer, *reader, *checkpointer));
 }
 
-AuditLog::AuditLog(const Options& options, sqlite3* writer, sqlite3* reader)
-    : options_(options), writer_(writer), reader_(reader) {
+AuditLog::AuditLog(const Options& options, sqlite3* writer, sqlite3* reader, sqlite3* checkpointer)
+    : options_(options), writer_(writer), reader_(reader), checkpointer_(checkpointer) {
   thread_ = std::thread([this] { WriterLoop(); });
+  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+}
+
+void AuditLog::CheckpointLoop() {
+  MutexLock l(&mu_);
+  while (!stop_) {
+    checkpoint_cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + options_.checkpoint_interval);
+    if (stop_) break;
+    mu_.Unlock();
+    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    mu_.Lock();
+  }
 }
 
 AuditLog::~AuditLog() {
@@ -87,7 +107,11 @@ AuditLog::~AuditLog() {
     stop_ = true;
   }
   cv_.SignalAll();
+  checkpoint_cv_.SignalAll();
   thread_.join();
+  checkpoint_thread_.join();
+  sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_close(checkpointer_);
   sqlite3_close(writer_);
   sqlite3_close(reader_);
 }

@@ -11,6 +11,7 @@
 #ifndef HOTPATH_PIPELINE_AUDIT_AUDIT_LOG_H_
 #define HOTPATH_PIPELINE_AUDIT_AUDIT_LOG_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,9 @@ class AuditLog {
     Durability durability = Durability::kProcess;
     size_t max_batch = 1024;          // records per commit at most
     size_t max_pending = 100000;      // Append beyond this fails with UNAVAILABLE
+    // How often a background thread moves the write-ahead log into the
+    // database (a passive checkpoint: it never blocks commits).
+    std::chrono::milliseconds checkpoint_interval{1000};
   };
 
   // Opens (creating the schema if needed). INTERNAL naming the path on failure.
@@ -78,8 +82,9 @@ class AuditLog {
     AuditRecord record;
     Done done;
   };
-  AuditLog(const Options& options, sqlite3* writer, sqlite3* reader);
+  AuditLog(const Options& options, sqlite3* writer, sqlite3* reader, sqlite3* checkpointer);
   void WriterLoop() EXCLUDES(mu_);
+  void CheckpointLoop() EXCLUDES(mu_);
   void CommitBatch(std::vector<Pending>* batch);
 
   const Options options_;
@@ -93,6 +98,9 @@ class AuditLog {
   uint64_t commits_ GUARDED_BY(mu_) = 0;
   uint64_t committed_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
+  sqlite3* checkpointer_;  // used by checkpoint_thread_ only
+  CondVar checkpoint_cv_;  // stop_
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace hotpath::audit
