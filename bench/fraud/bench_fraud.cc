@@ -162,18 +162,21 @@ int main(int argc, char** argv) {
     kill(server, SIGKILL);
     return 1;
   }
+  // The sweep first (an overloaded main run would leave a backlog behind).
+  double max_rate = 0;
+  uint64_t seed = 2;
+  for (double r : {1000.0, 2000.0, 3000.0, 5000.0, 7500.0, 10000.0, 15000.0}) {
+    const Run s = Drive(port, r, 5, seed++);
+    std::fprintf(stderr, "fraud: sweep %.0f/s -> ok %.0f/s p50 %.0f us p99 %.0f us\n", r, s.ok_rps, s.p50_us, s.p99_us);
+    if (s.p99_us > 5000 || s.ok_rps < 0.95 * r) break;
+    max_rate = r;
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
   std::fprintf(stderr, "fraud: %.0f events/s for %.0f s, open loop...\n", rate, seconds);
   const Run main_run = Drive(port, rate, seconds, 1);
   std::fprintf(stderr, "fraud: ok %.0f/s, client p50 %.0f us p99 %.0f us, errors %llu\n", main_run.ok_rps,
                main_run.p50_us, main_run.p99_us, static_cast<unsigned long long>(main_run.errors));
-  double max_rate = 0;
-  uint64_t seed = 2;
-  for (double r : {2000.0, 5000.0, 10000.0, 15000.0, 20000.0, 30000.0, 40000.0}) {
-    const Run s = Drive(port, r, 5, seed++);
-    std::fprintf(stderr, "fraud: sweep %.0f/s -> ok %.0f/s p99 %.0f us\n", r, s.ok_rps, s.p99_us);
-    if (s.p99_us > 5000 || s.ok_rps < 0.95 * r) break;
-    max_rate = r;
-  }
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
   const double server_p99 = ServerP99Us(root / "state");
