@@ -33,6 +33,9 @@ enum class OutputKind : uint8_t {
   kValue,          // transformed output: probabilities, regression value, ...
   kMargin,         // raw score before the objective's transform
   kContributions,  // per-feature contributions (SHAP), last column is the bias
+  // Path-based approximate contributions (Saabas; XGBoost's approx_contribs):
+  // same layout as kContributions, O(depth) per tree instead of O(leaves·depth²).
+  kApproxContributions,
 };
 
 class Model {

@@ -210,10 +210,11 @@ Status ReadWarmup(const json& v, const JsonPath& at, int max_batch_size, WarmupC
 
 Result<OutputKind> ReadOutputKind(const json& v, const JsonPath& at) {
   ASSIGN_OR_RETURN(std::string s, ReadString(v, at));
-  for (OutputKind k : {OutputKind::kValue, OutputKind::kMargin, OutputKind::kContributions}) {
+  for (OutputKind k : {OutputKind::kValue, OutputKind::kMargin, OutputKind::kContributions,
+                       OutputKind::kApproxContributions}) {
     if (s == OutputKindName(k)) return k;
   }
-  return at.Error("must be one of value, margin, contributions, got '" + s + "'");
+  return at.Error("must be one of value, margin, contributions, approx_contributions, got '" + s + "'");
 }
 
 Status ReadNames(const json& root, const JsonPath& at, std::string_view dir, ModelConfig* c) {
@@ -300,6 +301,8 @@ std::string_view OutputKindName(OutputKind kind) {
       return "margin";
     case OutputKind::kContributions:
       return "contributions";
+    case OutputKind::kApproxContributions:
+      return "approx_contributions";
   }
   return "value";
 }

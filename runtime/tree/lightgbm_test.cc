@@ -177,11 +177,13 @@ TEST(LightGBMTest, ContributionsAddUpToTheMargin) {
       for (auto& v : x) v = edges[rng() % edges.size()];
       std::vector<float> m(groups), c(groups * (nf + 1));
       ASSERT_TRUE((*model)->Predict(x.data(), 1, OutputKind::kMargin, m.data()).ok());
-      ASSERT_TRUE((*model)->Predict(x.data(), 1, OutputKind::kContributions, c.data()).ok());
-      for (int g = 0; g < groups; ++g) {
-        double sum = 0;
-        for (int f = 0; f <= nf; ++f) sum += c[g * (nf + 1) + f];
-        EXPECT_NEAR(sum, m[g], 1e-5) << file;
+      for (OutputKind kind : {OutputKind::kContributions, OutputKind::kApproxContributions}) {
+        ASSERT_TRUE((*model)->Predict(x.data(), 1, kind, c.data()).ok());
+        for (int g = 0; g < groups; ++g) {
+          double sum = 0;
+          for (int f = 0; f <= nf; ++f) sum += c[g * (nf + 1) + f];
+          EXPECT_NEAR(sum, m[g], 1e-5) << file;
+        }
       }
     }
   }

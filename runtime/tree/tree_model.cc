@@ -63,6 +63,7 @@ int64_t TreeModel::OutputWidth(OutputKind kind) const {
     case OutputKind::kMargin:
       return ensemble_->num_groups;
     case OutputKind::kContributions:
+    case OutputKind::kApproxContributions:
       return ensemble_->num_groups * (static_cast<int64_t>(ensemble_->num_features) + 1);
   }
   return 0;
@@ -124,8 +125,12 @@ Status TreeModel::Predict(const float* x, size_t rows, OutputKind kind, float* o
   auto run = [&](size_t begin, size_t end) {
     const float* xb = x + begin * nf;
     float* ob = out + begin * width;
-    if (kind == OutputKind::kContributions) {
-      shap_->Contributions(xb, end - begin, ob);
+    if (kind == OutputKind::kContributions || kind == OutputKind::kApproxContributions) {
+      if (kind == OutputKind::kContributions) {
+        shap_->Contributions(xb, end - begin, ob);
+      } else {
+        shap_->ApproxContributions(xb, end - begin, ob);
+      }
       if (ensemble_->average_output) {
         const float per_group = static_cast<float>(ensemble_->trees.size() / groups);
         for (size_t i = 0; i < (end - begin) * width; ++i) ob[i] /= per_group;

@@ -198,6 +198,11 @@ TEST_P(XGBoostOracleTest, MatchesXGBoost) {
   ASSERT_EQ(contribs->size(), rows * (*model)->OutputWidth(OutputKind::kContributions));
   ASSERT_TRUE((*model)->Predict(x.data(), rows, OutputKind::kContributions, out.data()).ok());
   ExpectClose(*contribs, out.data(), 1e-5, "contribution");
+
+  auto approx = booster->Predict(x.data(), rows, c.features, XGBoostBooster::Kind::kApproxContributions, cats);
+  ASSERT_TRUE(approx.ok());
+  ASSERT_TRUE((*model)->Predict(x.data(), rows, OutputKind::kApproxContributions, out.data()).ok());
+  ExpectClose(*approx, out.data(), 1e-5, "approximate contribution");
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, XGBoostOracleTest, ::testing::ValuesIn(Cases()),

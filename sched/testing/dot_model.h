@@ -49,7 +49,7 @@ class DotModel final : public Model {
 
   // kValue and kMargin give the same output; kContributions is UNIMPLEMENTED.
   Status Predict(const float* x, size_t rows, OutputKind kind, float* out) const override {
-    if (kind == OutputKind::kContributions) {
+    if (kind == OutputKind::kContributions || kind == OutputKind::kApproxContributions) {
       return UnimplementedError("DotModel has no contributions");
     }
     const size_t f = static_cast<size_t>(o_.features);

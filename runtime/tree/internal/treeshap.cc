@@ -122,6 +122,35 @@ void TreeShap::Recurse(const Tree& t, const float* row, float* phi, int node, in
   Recurse(t, row, phi, cold, depth + 1, path, cold_zero * incoming_zero, 0.0f, f);
 }
 
+void TreeShap::ApproxContributions(const float* x, size_t rows, float* out) const {
+  const size_t nf = static_cast<size_t>(e_.num_features);
+  const size_t cols = nf + 1;
+  const size_t groups = static_cast<size_t>(e_.num_groups);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = x + r * nf;
+    float* o = out + r * groups * cols;
+    std::fill(o, o + groups * cols, 0.0f);
+    for (size_t ti = 0; ti < e_.trees.size(); ++ti) {
+      const Tree& t = e_.trees[ti];
+      float* og = o + static_cast<size_t>(t.group) * cols;
+      float value = mean_[ti][0];
+      og[nf] += value;
+      int n = 0;
+      uint32_t feature = 0;
+      while (!t.nodes[n].is_leaf()) {
+        const Node& node = t.nodes[n];
+        feature = node.feature;
+        n = GoesRight(e_, node, row[feature]) ? node.right : node.left;
+        const float next = mean_[ti][n];
+        og[feature] += next - value;
+        value = next;
+      }
+      if (n != 0) og[feature] += t.nodes[n].leaf_value - value;
+    }
+    for (size_t g = 0; g < groups; ++g) o[g * cols + nf] += e_.base_margin[g];
+  }
+}
+
 void TreeShap::Contributions(const float* x, size_t rows, float* out) const {
   const size_t nf = static_cast<size_t>(e_.num_features);
   const size_t cols = nf + 1;

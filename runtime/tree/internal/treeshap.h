@@ -21,6 +21,11 @@ class TreeShap {
   // small per-call path buffer.
   void Contributions(const float* x, size_t rows, float* out) const;
 
+  // Path-based approximation (Saabas): along each tree's decision path, the
+  // change of the node mean is credited to the split feature. Same layout.
+  // XGBoost's approx_contribs. Thread-safe; no allocation.
+  void ApproxContributions(const float* x, size_t rows, float* out) const;
+
   // Floats of scratch one call needs per row.
   size_t width() const;
 

@@ -40,7 +40,7 @@ class XGBoostBooster {
   // Saves as JSON (path ends in .json) or UBJSON (.ubj).
   Status Save(const std::string& path) const;
 
-  enum class Kind { kValue = 0, kMargin = 1, kContributions = 2 };
+  enum class Kind { kValue = 0, kMargin = 1, kContributions = 2, kApproxContributions = 3 };
   // Predicts with XGBoost's own predictor through a DMatrix (any kind).
   Result<std::vector<float>> Predict(const float* x, size_t rows, size_t cols, Kind kind,
                                      const std::vector<bool>& categorical = {}) const;
