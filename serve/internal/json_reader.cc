@@ -102,12 +102,12 @@ bool JsonReader::BeginArray() {
   return true;
 }
 
-bool JsonReader::NextKey(std::string_view* key) {
+bool JsonReader::NextMember(char close, const char* error) {
   if (!ok()) {
     return false;
   }
   const char c = Peek();
-  if (c == '}') {
+  if (c == close) {
     ++pos_;
     --depth_;
     first_ = false;
@@ -115,12 +115,16 @@ bool JsonReader::NextKey(std::string_view* key) {
   }
   if (!first_) {
     if (c != ',') {
-      return Fail("expected ',' or '}'");
+      return Fail(error);
     }
     ++pos_;
   }
   first_ = false;
-  if (!ReadString(key)) {
+  return true;
+}
+
+bool JsonReader::NextKey(std::string_view* key) {
+  if (!NextMember('}', "expected ',' or '}'") || !ReadString(key)) {
     return false;
   }
   if (Peek() != ':') {
@@ -130,26 +134,7 @@ bool JsonReader::NextKey(std::string_view* key) {
   return true;
 }
 
-bool JsonReader::NextElement() {
-  if (!ok()) {
-    return false;
-  }
-  const char c = Peek();
-  if (c == ']') {
-    ++pos_;
-    --depth_;
-    first_ = false;
-    return false;
-  }
-  if (!first_) {
-    if (c != ',') {
-      return Fail("expected ',' or ']'");
-    }
-    ++pos_;
-  }
-  first_ = false;
-  return true;
-}
+bool JsonReader::NextElement() { return NextMember(']', "expected ',' or ']'"); }
 
 bool JsonReader::ReadString(std::string_view* out) {
   if (!ok()) {

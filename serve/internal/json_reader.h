@@ -57,6 +57,9 @@ class JsonReader {
   size_t remaining() const { return text_.size() - pos_; }
 
  private:
+  // Consumes `close` (the container ends: false) or, after the first member,
+  // the ',' before the next one (true); fails with `error` otherwise.
+  bool NextMember(char close, const char* error);
   void SkipSpace();
   // Scans a number's grammar; its text on success.
   bool ScanNumber(std::string_view* text);

@@ -75,32 +75,35 @@ Forest::Forest(const Ensemble& e, bool allow_simd)
 
 Forest::~Forest() = default;
 
-void Forest::CompilePerfect(const Tree& t, int depth) {
-  TreeRef ref{static_cast<uint32_t>(perfect_.size()), static_cast<uint32_t>(leaves_.size()), t.group,
-              static_cast<uint8_t>(depth)};
+void PadTree(const Tree& t, int depth, float* thr, uint32_t* feat, float* leaf) {
   const uint32_t inner = (1u << depth) - 1;
-  perfect_.resize(perfect_.size() + inner, PerfectNode{0.0f, 0});
-  leaves_.resize(leaves_.size() + (inner + 1), 0.0f);
-  // (IR node, position in the complete tree, level)
-  struct Item { int32_t node; uint32_t pos; int level; };
+  struct Item { int32_t node; uint32_t pos; int level; };  // IR node, position, level
   std::vector<Item> stack = {{0, 0, 0}};
   while (!stack.empty()) {
     Item it = stack.back();
     stack.pop_back();
     const Node& n = t.nodes[it.node];
     if (it.level == depth) {
-      leaves_[ref.leaves + it.pos - inner] = n.leaf_value;
+      leaf[it.pos - inner] = n.leaf_value;
       continue;
     }
-    if (n.is_leaf()) {  // pad: both subtrees lead to this leaf
-      stack.push_back({it.node, 2 * it.pos + 1, it.level + 1});
-      stack.push_back({it.node, 2 * it.pos + 2, it.level + 1});
-      continue;
-    }
-    perfect_[ref.nodes + it.pos] = PerfectNode{n.threshold, n.feature | (n.default_left ? 0u : kNanRightBit)};
-    stack.push_back({n.left, 2 * it.pos + 1, it.level + 1});
-    stack.push_back({n.right, 2 * it.pos + 2, it.level + 1});
+    const bool pad = n.is_leaf();  // both subtrees lead to this leaf
+    thr[it.pos] = pad ? 0.0f : n.threshold;
+    feat[it.pos] = pad ? 0u : (n.feature | (n.default_left ? 0u : kNanRightBit));
+    stack.push_back({pad ? it.node : n.left, 2 * it.pos + 1, it.level + 1});
+    stack.push_back({pad ? it.node : n.right, 2 * it.pos + 2, it.level + 1});
   }
+}
+
+void Forest::CompilePerfect(const Tree& t, int depth) {
+  TreeRef ref{static_cast<uint32_t>(perfect_.size()), static_cast<uint32_t>(leaves_.size()), t.group,
+              static_cast<uint8_t>(depth)};
+  const uint32_t inner = (1u << depth) - 1;
+  std::vector<float> thr(inner);
+  std::vector<uint32_t> feat(inner);
+  leaves_.resize(leaves_.size() + (inner + 1), 0.0f);
+  PadTree(t, depth, thr.data(), feat.data(), leaves_.data() + ref.leaves);
+  for (uint32_t k = 0; k < inner; ++k) perfect_.push_back(PerfectNode{thr[k], feat[k]});
   trees_.push_back(ref);
 }
 

@@ -55,6 +55,12 @@ inline bool InCategorySet(const uint32_t* bits, uint32_t words, float x, bool tr
   return c / 32 < words && ((bits[c / 32] >> (c % 32)) & 1u);
 }
 
+// Lays tree `t` (numeric splits only, depth <= `depth`) out as a complete
+// binary tree of that depth, breadth-first: thr/feat [2^depth - 1] (a shallow
+// leaf is replicated into both subtrees, so its padded nodes may split
+// anywhere: thr 0, feature 0), leaf [2^depth]. feat carries kNanRightBit.
+void PadTree(const Tree& t, int depth, float* thr, uint32_t* feat, float* leaf);
+
 // True when `x` goes right at an IR node. Shared by the general kernel's
 // semantics and TreeSHAP so both take the same path.
 bool GoesRight(const Ensemble& e, const Node& node, float x);

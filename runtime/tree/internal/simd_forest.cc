@@ -14,27 +14,6 @@
 namespace hotpath::tree_internal {
 namespace {
 
-// Fills the padded breadth-first arrays of tree `t` at depth `depth`.
-void PadTree(const Tree& t, int depth, float* thr, uint32_t* feat, float* leaf) {
-  const uint32_t inner = (1u << depth) - 1;
-  struct Item { int32_t node; uint32_t pos; int level; };
-  std::vector<Item> stack = {{0, 0, 0}};
-  while (!stack.empty()) {
-    Item it = stack.back();
-    stack.pop_back();
-    const Node& n = t.nodes[it.node];
-    if (it.level == depth) {
-      leaf[it.pos - inner] = n.leaf_value;
-      continue;
-    }
-    const bool leaf_here = n.is_leaf();
-    thr[it.pos] = leaf_here ? 0.0f : n.threshold;
-    feat[it.pos] = leaf_here ? 0u : (n.feature | (n.default_left ? 0u : kNanRightBit));
-    stack.push_back({leaf_here ? it.node : n.left, 2 * it.pos + 1, it.level + 1});
-    stack.push_back({leaf_here ? it.node : n.right, 2 * it.pos + 2, it.level + 1});
-  }
-}
-
 HOTPATH_AVX512 inline __mmask16 GoesRight(__m512 v, __m512 t, __m512i f) {
   const __mmask16 ge = _mm512_cmp_ps_mask(v, t, _CMP_GE_OQ);
   const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);

@@ -122,7 +122,8 @@ void TreeShap::Recurse(const Tree& t, const float* row, float* phi, int node, in
   Recurse(t, row, phi, cold, depth + 1, path, cold_zero * incoming_zero, 0.0f, f);
 }
 
-void TreeShap::ApproxContributions(const float* x, size_t rows, float* out) const {
+template <typename PerTree>
+void TreeShap::ForEachRowAndTree(const float* x, size_t rows, float* out, PerTree&& per_tree) const {
   const size_t nf = static_cast<size_t>(e_.num_features);
   const size_t cols = nf + 1;
   const size_t groups = static_cast<size_t>(e_.num_groups);
@@ -131,47 +132,43 @@ void TreeShap::ApproxContributions(const float* x, size_t rows, float* out) cons
     float* o = out + r * groups * cols;
     std::fill(o, o + groups * cols, 0.0f);
     for (size_t ti = 0; ti < e_.trees.size(); ++ti) {
-      const Tree& t = e_.trees[ti];
-      float* og = o + static_cast<size_t>(t.group) * cols;
-      float value = mean_[ti][0];
-      og[nf] += value;
-      int n = 0;
-      uint32_t feature = 0;
-      while (!t.nodes[n].is_leaf()) {
-        const Node& node = t.nodes[n];
-        feature = node.feature;
-        n = GoesRight(e_, node, row[feature]) ? node.right : node.left;
-        const float next = mean_[ti][n];
-        og[feature] += next - value;
-        value = next;
-      }
-      if (n != 0) og[feature] += t.nodes[n].leaf_value - value;
+      per_tree(ti, row, o + static_cast<size_t>(e_.trees[ti].group) * cols);
     }
     for (size_t g = 0; g < groups; ++g) o[g * cols + nf] += e_.base_margin[g];
   }
 }
 
+void TreeShap::ApproxContributions(const float* x, size_t rows, float* out) const {
+  const size_t nf = static_cast<size_t>(e_.num_features);
+  ForEachRowAndTree(x, rows, out, [&](size_t ti, const float* row, float* og) {
+    const Tree& t = e_.trees[ti];
+    float value = mean_[ti][0];
+    og[nf] += value;
+    int n = 0;
+    uint32_t feature = 0;
+    while (!t.nodes[n].is_leaf()) {
+      const Node& node = t.nodes[n];
+      feature = node.feature;
+      n = GoesRight(e_, node, row[feature]) ? node.right : node.left;
+      const float next = mean_[ti][n];
+      og[feature] += next - value;
+      value = next;
+    }
+    if (n != 0) og[feature] += t.nodes[n].leaf_value - value;
+  });
+}
+
 void TreeShap::Contributions(const float* x, size_t rows, float* out) const {
   const size_t nf = static_cast<size_t>(e_.num_features);
-  const size_t cols = nf + 1;
-  const size_t groups = static_cast<size_t>(e_.num_groups);
   const size_t path_len = static_cast<size_t>((max_depth_ + 2) * (max_depth_ + 3) / 2);
   std::vector<PathElement> path(path_len);
-  std::vector<float> tree_phi(cols);
-  for (size_t r = 0; r < rows; ++r) {
-    const float* row = x + r * nf;
-    float* o = out + r * groups * cols;
-    std::fill(o, o + groups * cols, 0.0f);
-    for (size_t ti = 0; ti < e_.trees.size(); ++ti) {
-      const Tree& t = e_.trees[ti];
-      std::fill(tree_phi.begin(), tree_phi.end(), 0.0f);
-      tree_phi[nf] = mean_[ti][0];
-      Recurse(t, row, tree_phi.data(), 0, 0, path.data(), 1.0f, 1.0f, -1);
-      float* og = o + static_cast<size_t>(t.group) * cols;
-      for (size_t c = 0; c < cols; ++c) og[c] += tree_phi[c];
-    }
-    for (size_t g = 0; g < groups; ++g) o[g * cols + nf] += e_.base_margin[g];
-  }
+  std::vector<float> tree_phi(nf + 1);
+  ForEachRowAndTree(x, rows, out, [&](size_t ti, const float* row, float* og) {
+    std::fill(tree_phi.begin(), tree_phi.end(), 0.0f);
+    tree_phi[nf] = mean_[ti][0];
+    Recurse(e_.trees[ti], row, tree_phi.data(), 0, 0, path.data(), 1.0f, 1.0f, -1);
+    for (size_t c = 0; c <= nf; ++c) og[c] += tree_phi[c];
+  });
 }
 
 }  // namespace hotpath::tree_internal

@@ -43,6 +43,10 @@ class TreeShap {
                      int feature);
   static void Unwind(PathElement* path, int depth, int index);
   static float UnwoundSum(const PathElement* path, int depth, int index);
+  // Zeroes each row's output, calls per_tree(tree, row, out_of_its_group)
+  // for every tree in order, then adds the base margin to the bias column.
+  template <typename PerTree>
+  void ForEachRowAndTree(const float* x, size_t rows, float* out, PerTree&& per_tree) const;
 
   const Ensemble& e_;
   std::vector<std::vector<float>> mean_;  // [tree][node]
