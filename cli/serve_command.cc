@@ -110,9 +110,21 @@ Status RunServe(const ServeArgs& a) {
   ro.memory_budget_bytes = static_cast<size_t>(a.memory_budget_mb) << 20;
   ASSIGN_OR_RETURN(ro.backends, Backends());
   ASSIGN_OR_RETURN(auto repo, ModelRepository::Create(ro));
+  std::unique_ptr<ConcurrencyLimiter> limiter;  // outlives the service's permits
+  if (a.concurrency_limit) {
+    ASSIGN_OR_RETURN(limiter, ConcurrencyLimiter::Create({}));
+  }
+  std::unique_ptr<RateLimiter> rate;
+  if (a.rate_limit_rps > 0) {
+    RateLimiter::Options rl;
+    rl.rate_per_s = a.rate_limit_rps;
+    rl.burst = a.rate_limit_burst;
+    ASSIGN_OR_RETURN(rate, RateLimiter::Create(rl));
+  }
   RepositoryService::Options so;
   so.repository = repo.get();
   so.metrics = &metrics;
+  so.limiter = limiter.get();
   ASSIGN_OR_RETURN(auto service, RepositoryService::Create(so));
   std::unique_ptr<FraudApp> fraud;
   if (!a.fraud_dir.empty()) {
@@ -128,6 +140,7 @@ Status RunServe(const ServeArgs& a) {
   ho.port = a.http_port;
   ho.num_loops = a.http_loops;
   ho.app = &routes;
+  ho.rate_limiter = rate.get();
   ASSIGN_OR_RETURN(auto http, HttpServer::Create(ho, service.get()));
   std::unique_ptr<GrpcServer> grpc;
   if (a.grpc_port >= 0) {

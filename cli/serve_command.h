@@ -29,6 +29,11 @@ struct ServeArgs {
   double review_threshold = 0.5;
   double block_threshold = 0.9;
   int64_t model_timeout_us = 5000;
+  // Admission: per-client-address request rate (0 = off) and burst; the
+  // adaptive concurrency limit over inference (503 "overloaded" beyond it).
+  double rate_limit_rps = 0;
+  int64_t rate_limit_burst = 100;
+  bool concurrency_limit = false;
 };
 
 // Serves until a signal; OK after a clean drain.

@@ -85,6 +85,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options,
   lo.drain_timeout = options.drain_timeout;
   lo.on_infer_timing = options.on_infer_timing;
   lo.app = options.app;
+  lo.rate_limiter = options.rate_limiter;
 
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->port_ = options.port;

@@ -21,6 +21,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "serve/admission/rate_limiter.h"
 #include "serve/http_app.h"
 #include "serve/inference_service.h"
 
@@ -61,6 +62,9 @@ class HttpServer {
     // Serves every path outside /v2 (/metrics, application APIs); borrowed,
     // must outlive the server. Null: such paths answer 404.
     HttpApp* app = nullptr;
+    // Per-client (peer address) request rate limit; borrowed. Over the limit:
+    // 429 with Retry-After. Null: no limit. /v2/health/* is never limited.
+    RateLimiter* rate_limiter = nullptr;
   };
 
   // Binds, listens and starts the loops. `service` is borrowed and must

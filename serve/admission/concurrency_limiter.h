@@ -114,6 +114,7 @@ class ConcurrencyLimiter {
   // With max_queue_size = 0 this is TryAcquire with a callback.
   void Acquire(int priority, GrantCallback done) EXCLUDES(mu_);
 
+  int priority_levels() const { return options_.priority_levels; }
   int limit() const EXCLUDES(mu_);
   int inflight() const EXCLUDES(mu_);
   int queued() const EXCLUDES(mu_);

@@ -77,11 +77,13 @@ void EventLoop::ProcessRequests(Connection* c) {
 bool EventLoop::HandleRequest(Connection* c, const HttpRequest& req) {
   const bool keep_alive = req.keep_alive && !draining_;
   const SteadyTime received = c->request_started;
-  const bool kserve = req.path == "/v2" || req.path.substr(0, 4) == "/v2/" || options_.app == nullptr;
+  const bool limited = RateLimited(c, req, keep_alive);
+  const bool kserve =
+      !limited && (req.path == "/v2" || req.path.substr(0, 4) == "/v2/" || options_.app == nullptr);
   const KServeHandler::Action action = kserve
       ? handler_.Handle(req, keep_alive, &c->slot, &scratch_, &c->out)
       : KServeHandler::Action::kResponded;
-  const bool app_started = !kserve && StartApp(c, req, keep_alive);
+  const bool app_started = !limited && !kserve && StartApp(c, req, keep_alive);
   c->in.Consume(req.total_bytes);  // `req` is invalid from here on
   c->parser.Reset();
   c->sent_continue = false;
@@ -99,6 +101,20 @@ bool EventLoop::HandleRequest(Connection* c, const HttpRequest& req) {
     CompleteInfer(c);
   }
   return c->state == ConnState::kReading;
+}
+
+bool EventLoop::RateLimited(Connection* c, const HttpRequest& req, bool keep_alive) {
+  if (options_.rate_limiter == nullptr || req.path.substr(0, 11) == "/v2/health/") {
+    return false;
+  }
+  const RateLimitDecision d = options_.rate_limiter->Decide(c->client);
+  if (d.allowed) {
+    return false;
+  }
+  const std::string retry = "Retry-After: " + std::to_string(d.RetryAfterSeconds()) + "\r\n";
+  const HttpAppResponse r = JsonError(429, d.ToStatus(c->client).message());
+  AppendResponse(r.status, r.content_type, r.body, keep_alive, retry, &c->out);
+  return true;
 }
 
 bool EventLoop::StartApp(Connection* c, const HttpRequest& req, bool keep_alive) {

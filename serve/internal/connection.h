@@ -30,6 +30,7 @@ struct EventLoop::Connection {
   }
 
   int fd = -1;       // -1 once closed
+  std::string client;  // the peer's IPv4 address: the rate-limit key
   size_t index = 0;  // position in EventLoop::active_ while open
   ByteBuffer in;     // received, not yet consumed
   ByteBuffer out;    // responses not yet written

@@ -2,6 +2,9 @@
 // per-connection protocol).
 #include "serve/internal/event_loop.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -125,7 +128,10 @@ void EventLoop::Dispatch(void* tag, uint32_t events) {
 
 void EventLoop::Accept() {
   while (listen_fd_ >= 0) {
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof(peer);
+    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       return;  // EAGAIN, or an error the next readiness retries
     }
@@ -145,6 +151,9 @@ void EventLoop::Accept() {
       free_.pop_back();
     }
     c->Reset(fd, now_);
+    char ip[INET_ADDRSTRLEN] = "";
+    inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
+    c->client = ip;
     c->index = active_.size();
     active_.push_back(c);
     UpdateInterest(c);

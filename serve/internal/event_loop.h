@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "core/thread_annotations.h"
 #include "serve/http_server.h"
+#include "serve/admission/rate_limiter.h"
 #include "serve/inference_service.h"
 #include "serve/internal/byte_buffer.h"
 #include "serve/internal/http_parser.h"
@@ -32,6 +33,7 @@ struct LoopOptions {
   std::chrono::milliseconds drain_timeout{30'000};
   std::function<void(const InferTiming&)> on_infer_timing;
   HttpApp* app = nullptr;  // paths outside /v2; borrowed; null: 404
+  RateLimiter* rate_limiter = nullptr;  // per client address; borrowed; null: none
 };
 
 class EventLoop {
@@ -81,6 +83,9 @@ class EventLoop {
   // Hands a non-KServe request to the app; false (404 written) when the app
   // has no such route. The answer arrives like an infer completion.
   bool StartApp(Connection* c, const HttpRequest& req, bool keep_alive);
+  // Answers 429 (with Retry-After) and returns true when the client is over
+  // its rate limit; health checks are never limited.
+  bool RateLimited(Connection* c, const HttpRequest& req, bool keep_alive);
   void CompleteInfer(Connection* c);
   void FailConnection(Connection* c, int http_status, std::string_view message);
   void Flush(Connection* c);

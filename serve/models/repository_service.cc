@@ -1,5 +1,6 @@
 #include "serve/models/repository_service.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "runtime/repository/servable_version.h"
@@ -177,6 +178,19 @@ void RepositoryService::Infer(const InferRequest& request, InferResponse* respon
   r.out = out.as<float>();
   r.priority = request.priority;
   if (request.timeout.count() > 0) r.deadline = Deadline::After(*options_.clock, request.timeout);
+  if (options_.limiter != nullptr) {
+    // The request's priority (1 highest; 0 = the default, treated as the lowest).
+    const int levels = options_.limiter->priority_levels();
+    Result<ConcurrencyLimiter::Permit> permit =
+        options_.limiter->TryAcquire(request.priority == 0 ? levels : std::clamp(request.priority, 1, levels));
+    if (!permit.ok()) return done(permit.status());
+    auto held = std::make_shared<ConcurrencyLimiter::Permit>(std::move(*permit));
+    done = [held, inner = std::move(done)](Status s) {
+      // Queue-full and deadline failures signal overload downstream.
+      held->Release(s.code() != StatusCode::kUnavailable && s.code() != StatusCode::kDeadlineExceeded);
+      inner(std::move(s));
+    };
+  }
   // On refusal the batcher never calls its copy of `done`; we answer here.
   if (Status s = (*batcher)->Submit(r, done); !s.ok()) done(s);
 }

@@ -23,6 +23,7 @@
 #include "observe/metrics.h"
 #include "runtime/repository/model_repository.h"
 #include "sched/batcher.h"
+#include "serve/admission/concurrency_limiter.h"
 #include "serve/inference_service.h"
 #include "serve/repository_control.h"
 
@@ -38,6 +39,9 @@ class RepositoryService final : public InferenceService, public RepositoryContro
     std::string server_version = "0.1.0";
     // Models whose READY version makes the server ready (empty: any model).
     std::vector<std::string> required_models;
+    // Adaptive concurrency limit over all inference (borrowed; null: none).
+    // A request it refuses is UNAVAILABLE ("overloaded", HTTP 503).
+    ConcurrencyLimiter* limiter = nullptr;
   };
 
   static Result<std::unique_ptr<RepositoryService>> Create(const Options& options);

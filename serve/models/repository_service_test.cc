@@ -170,5 +170,36 @@ TEST_F(RepositoryServiceTest, VersionSwapUnderTrafficDropsNothing) {
   EXPECT_EQ(resp.model_version, "2");
 }
 
+TEST_F(RepositoryServiceTest, ConcurrencyLimitRefusesWithUnavailable) {
+  ConcurrencyLimiter::Options lo;
+  lo.limit.initial_limit = lo.limit.min_limit = lo.limit.max_limit = 1;
+  lo.priority_levels = 1;
+  lo.max_queue_size = 0;
+  auto limiter = ConcurrencyLimiter::Create(lo);
+  ASSERT_TRUE(limiter.ok()) << limiter.status().ToString();
+  RepositoryService::Options so;
+  so.repository = repo_.get();
+  so.metrics = &metrics_;
+  so.limiter = limiter->get();
+  auto service = RepositoryService::Create(so);
+  ASSERT_TRUE(service.ok());
+  std::vector<float> x = {0.1f, 0.2f, 0.3f, 0.4f};
+  auto infer = [&]() {
+    InferResponse resp;
+    std::promise<Status> p;
+    (*service)->Infer(Request(x, 1), &resp, [&p](Status s) { p.set_value(s); });
+    return p.get_future().get();
+  };
+  {
+    auto held = (*limiter)->TryAcquire(1);  // the only slot
+    ASSERT_TRUE(held.ok());
+    Status s = infer();
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+    held->Release(true);
+  }
+  EXPECT_TRUE(infer().ok());
+  EXPECT_EQ((*limiter)->inflight(), 0);  // the request's permit was released
+}
+
 }  // namespace
 }  // namespace hotpath
