@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   sv->add_option("--memory-budget-mb", serve.memory_budget_mb, "Model memory budget (0 = unlimited)");
   sv->add_option("--http-loops", serve.http_loops, "HTTP event loop threads (0 = one per core)");
   sv->add_option("--fraud", serve.fraud_dir, "Enable the fraud API from this folder (features.json, fraud.rules, models/)");
+  sv->add_option("--features", serve.features, "A feature store with these definitions (API at /v1/features)");
   sv->add_option("--state", serve.state_dir, "Folder for the feature store log and the audit trail");
   sv->add_option("--review-threshold", serve.review_threshold, "Risk at or above: review");
   sv->add_option("--block-threshold", serve.block_threshold, "Risk at or above: block");

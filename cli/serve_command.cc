@@ -13,6 +13,7 @@
 #include "runtime/repository/backend_registry.h"
 #include "runtime/torch/torch_model.h"
 #include "runtime/repository/model_repository.h"
+#include "serve/apps/features_http.h"
 #include "serve/apps/fraud_http.h"
 #include "serve/apps/metrics_http.h"
 #include "serve/grpc/grpc_server.h"
@@ -24,6 +25,7 @@ namespace {
 
 // Everything the fraud application owns, in construction order.
 struct FraudApp {
+  std::shared_ptr<const features::Definitions> definitions;
   std::unique_ptr<features::DurableFeatureStore> store;
   std::unique_ptr<rules::ReloadableRuleSet> rules;
   std::unique_ptr<audit::AuditLog> audit;
@@ -32,16 +34,24 @@ struct FraudApp {
   std::unique_ptr<FraudHttpApp> http;
 };
 
+// The durable feature store of `definitions_file` under STATE/features.
+Result<std::unique_ptr<features::DurableFeatureStore>> OpenFeatureStore(
+    const std::string& definitions_file, const std::string& state_dir,
+    std::shared_ptr<const features::Definitions>* definitions) {
+  ASSIGN_OR_RETURN(features::Definitions defs, features::LoadDefinitionsFile(definitions_file));
+  *definitions = std::make_shared<const features::Definitions>(std::move(defs));
+  features::DurableFeatureStore::Options so;
+  so.store.definitions = *definitions;
+  so.store.clock = &RealClock();
+  so.dir = state_dir + "/features";
+  so.sync = false;  // process-crash durable (see docs/fraud.md)
+  return features::DurableFeatureStore::Open(so);
+}
+
 Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository* repo, RepositoryService* svc) {
   auto app = std::make_unique<FraudApp>();
-  ASSIGN_OR_RETURN(features::Definitions defs, features::LoadDefinitionsFile(a.fraud_dir + "/features.json"));
-  auto shared = std::make_shared<const features::Definitions>(std::move(defs));
-  features::DurableFeatureStore::Options so;
-  so.store.definitions = shared;
-  so.store.clock = &RealClock();
-  so.dir = a.state_dir + "/features";
-  so.sync = false;  // process-crash durable (see docs/fraud.md)
-  ASSIGN_OR_RETURN(app->store, features::DurableFeatureStore::Open(so));
+  ASSIGN_OR_RETURN(app->store, OpenFeatureStore(a.fraud_dir + "/features.json", a.state_dir, &app->definitions));
+  const auto& shared = app->definitions;
   ASSIGN_OR_RETURN(auto schema, fraud::FraudRulesSchema());
   ASSIGN_OR_RETURN(app->rules, rules::ReloadableRuleSet::CreateFromFile(schema, a.fraud_dir + "/fraud.rules"));
   audit::AuditLog::Options ao;
@@ -131,10 +141,23 @@ Status RunServe(const ServeArgs& a) {
     std::filesystem::create_directories(a.state_dir);
     ASSIGN_OR_RETURN(fraud, StartFraud(a, repo.get(), service.get()));
   }
+  std::shared_ptr<const features::Definitions> feature_defs;
+  std::unique_ptr<features::DurableFeatureStore> feature_store;  // without --fraud
+  if (!fraud && !a.features.empty()) {
+    std::filesystem::create_directories(a.state_dir);
+    ASSIGN_OR_RETURN(feature_store, OpenFeatureStore(a.features, a.state_dir, &feature_defs));
+  }
+  std::unique_ptr<FeaturesHttpApp> features_app;
+  if (fraud) {
+    ASSIGN_OR_RETURN(features_app, FeaturesHttpApp::Create(fraud->definitions, fraud->store.get()));
+  } else if (feature_store) {
+    ASSIGN_OR_RETURN(features_app, FeaturesHttpApp::Create(feature_defs, feature_store.get()));
+  }
   MetricsHttpApp metrics_app(&metrics);
   HttpRouteTable routes;
   routes.Add("/metrics", &metrics_app);
   if (fraud) routes.Add("/v1/fraud", fraud->http.get());
+  if (features_app) routes.Add("/v1/features", features_app.get());
   HttpServer::Options ho;
   ho.address = a.address;
   ho.port = a.http_port;

@@ -25,6 +25,9 @@ struct ServeArgs {
   // The fraud application: FRAUD_DIR holds features.json, fraud.rules and
   // models/fraud_xgb (as `scripts/run` produces them).
   std::string fraud_dir;
+  // A feature store with these definitions (without --fraud); its API is at
+  // /v1/features/{events,read} (with --fraud, on the fraud store).
+  std::string features;
   std::string state_dir = "hotpath-state";  // feature store WAL/snapshots, audit.db
   double review_threshold = 0.5;
   double block_threshold = 0.9;
