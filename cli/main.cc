@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "cli/alerts_command.h"
 #include "cli/generate_command.h"
 #include "cli/plan_command.h"
 #include "cli/predict_command.h"
@@ -85,6 +86,15 @@ int main(int argc, char** argv) {
   rp->add_option("--limit", replay.limit, "Stop after this many transactions");
   rp->add_flag("!--keep-timestamps", replay.restamp, "Send the file's timestamps instead of the send time");
 
+  hotpath::AlertRulesOptions alerts;
+  CLI::App* al = app.add_subcommand("alerts", "Print the Prometheus alert rules (SLO burn rate, thresholds)");
+  al->add_option("--objective", alerts.availability_objective, "Availability SLO, e.g. 0.999");
+  al->add_option("--p95-latency-ms", alerts.p95_latency_ms, "p95 queue+compute latency threshold");
+  al->add_option("--min-throughput-rps", alerts.min_throughput_rps, "Per-model minimum (0 = off)");
+  al->add_option("--max-error-rate", alerts.max_error_rate, "Failed / all requests over 5m");
+  al->add_option("--max-cpu", alerts.max_cpu_utilisation, "CPU utilisation threshold (0..1]");
+  al->add_option("--cores", alerts.cores, "Cores the process may use");
+
   CLI11_PARSE(app, argc, argv);
   hotpath::Status s;
   if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
@@ -92,5 +102,6 @@ int main(int argc, char** argv) {
   if (ps->parsed()) s = hotpath::cli::RunPlanSimulate(plan, std::cout);
   if (sv->parsed()) s = hotpath::cli::RunServe(serve);
   if (rp->parsed()) s = hotpath::cli::RunReplay(replay, std::cerr, std::cout);
+  if (al->parsed()) s = hotpath::cli::RunAlerts(alerts, std::cout);
   return s.ok() ? 0 : Fail(s);
 }
