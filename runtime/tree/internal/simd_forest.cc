@@ -80,6 +80,8 @@ std::unique_ptr<SimdForest> SimdForest::Create(const Ensemble& e) {
   s->ifeat_.assign(padded * inner, 0u);
   s->ileaf_.assign(padded * leaves, 0.0f);
   s->ipair_.assign(padded * inner, 0u);
+  s->l2thr_.assign(padded / kSimdLanes * 64, 0.0f);
+  s->l2feat_.assign(padded / kSimdLanes * 64, 0u);
   for (size_t i = 0; i < e.trees.size(); ++i) {
     s->group_.push_back(e.trees[i].group);
     float* thr = &s->thr_[i * inner];
@@ -93,6 +95,10 @@ std::unique_ptr<SimdForest> SimdForest::Create(const Ensemble& e) {
       uint32_t bits;
       std::memcpy(&bits, &thr[k], sizeof(bits));
       s->ipair_[(g * inner + k) * kSimdLanes + lane] = bits | (uint64_t{feat[k]} << 32);
+      if (k >= 3 && k < 7) {  // level 2, tree-major: [block][tree][node]
+        s->l2thr_[g * 64 + lane * 4 + (k - 3)] = thr[k];
+        s->l2feat_[g * 64 + lane * 4 + (k - 3)] = feat[k];
+      }
     }
     for (size_t k = 0; k < leaves; ++k) s->ileaf_[(g * leaves + k) * kSimdLanes + lane] = leaf[k];
   }
@@ -101,7 +107,8 @@ std::unique_ptr<SimdForest> SimdForest::Create(const Ensemble& e) {
 
 size_t SimdForest::MemoryBytes() const {
   return sizeof(*this) + (thr_.capacity() + feat_.capacity() + leaf_.capacity() + ithr_.capacity() +
-                          ifeat_.capacity() + ileaf_.capacity() + group_.capacity() + 2 * ipair_.capacity()) * 4;
+                          ifeat_.capacity() + ileaf_.capacity() + group_.capacity() + 2 * ipair_.capacity() +
+                          l2thr_.capacity() + l2feat_.capacity()) * 4;
 }
 
 // Levels up to this one pick each lane's node with blends over the level's
@@ -259,7 +266,17 @@ HOTPATH_AVX512 void SimdForest::AddRowD(const float* x, float* acc) const {
         const uint32_t* feat = ifeat_.data() + (blk0 + b) * kInner * kSimdLanes;
         __m512 th;
         __m512i f;
-        if (d <= kBlendLevels) {  // select among the level's 2^d vectors
+        if (d == 2) {  // 64 entries per 16 trees: two two-register permutes and a blend
+          // (measured 5% faster than the pair gather; level 3 this way was slower)
+          const __m512i idx = _mm512_add_epi32(_mm512_slli_epi32(lane, 2), j[b]);
+          const float* t2 = l2thr_.data() + (blk0 + b) * 64;
+          const uint32_t* f2 = l2feat_.data() + (blk0 + b) * 64;
+          th = _mm512_mask_blend_ps(0xFF00, _mm512_permutex2var_ps(_mm512_loadu_ps(t2), idx, _mm512_loadu_ps(t2 + 16)),
+                                    _mm512_permutex2var_ps(_mm512_loadu_ps(t2 + 32), idx, _mm512_loadu_ps(t2 + 48)));
+          f = _mm512_mask_blend_epi32(
+              0xFF00, _mm512_permutex2var_epi32(_mm512_loadu_si512(f2), idx, _mm512_loadu_si512(f2 + 16)),
+              _mm512_permutex2var_epi32(_mm512_loadu_si512(f2 + 32), idx, _mm512_loadu_si512(f2 + 48)));
+        } else if (d <= kBlendLevels) {  // select among the level's 2^d vectors
           th = SelectLevel<float>(thr + off * kSimdLanes, d, j[b]);
           f = _mm512_castps_si512(SelectLevel<uint32_t>(feat + off * kSimdLanes, d, j[b]));
         } else {

@@ -58,6 +58,10 @@ class SimdForest {
   std::vector<uint32_t> ifeat_;
   std::vector<float> ileaf_;
   std::vector<uint64_t> ipair_;  // threshold bits | feature << 32
+  // Level 2 again, tree-major per 16-tree block ([block][tree][4]), read with
+  // register permutes instead of gathers.
+  std::vector<float> l2thr_;
+  std::vector<uint32_t> l2feat_;
 };
 
 }  // namespace hotpath::tree_internal
