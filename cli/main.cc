@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   sv->add_option("--rate-limit-rps", serve.rate_limit_rps, "Requests/s per client address (0 = no limit): 429 beyond");
   sv->add_option("--rate-limit-burst", serve.rate_limit_burst, "Burst per client address");
   sv->add_flag("--concurrency-limit", serve.concurrency_limit, "Adaptive concurrency limit on inference: 503 beyond");
+  sv->add_option("--alert-redis", serve.alert_redis, "Publish high-risk decisions to this Redis (HOST:PORT)");
+  sv->add_option("--alert-stream", serve.alert_stream, "Redis stream for alerts");
+  sv->add_option("--alert-webhook", serve.alert_webhook, "POST high-risk decisions to this URL (http://HOST:PORT/PATH)");
+  sv->add_option("--alert-at", serve.alert_at, "Alert on decisions at least: review or block");
 
   hotpath::cli::ReplayArgs replay;
   CLI::App* rp = app.add_subcommand("replay", "Stream a JSON Lines file of transactions into the fraud API");

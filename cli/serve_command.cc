@@ -30,6 +30,7 @@ struct FraudApp {
   std::unique_ptr<rules::ReloadableRuleSet> rules;
   std::unique_ptr<audit::AuditLog> audit;
   std::shared_ptr<DynamicBatcher> batcher;
+  std::unique_ptr<fraud::AlertSink> alerts;
   std::unique_ptr<fraud::FraudEngine> engine;
   std::unique_ptr<FraudHttpApp> http;
 };
@@ -46,6 +47,31 @@ Result<std::unique_ptr<features::DurableFeatureStore>> OpenFeatureStore(
   so.dir = state_dir + "/features";
   so.sync = false;  // process-crash durable (see docs/fraud.md)
   return features::DurableFeatureStore::Open(so);
+}
+
+// The alert sink the flags ask for, or null.
+Result<std::unique_ptr<fraud::AlertSink>> StartAlerts(const ServeArgs& a) {
+  if (a.alert_at != "review" && a.alert_at != "block") {
+    return InvalidArgumentError("--alert-at must be review or block, got '" + a.alert_at + "'");
+  }
+  if (!a.alert_redis.empty() && !a.alert_webhook.empty()) {
+    return InvalidArgumentError("--alert-redis and --alert-webhook: choose one");
+  }
+  if (!a.alert_webhook.empty()) {
+    ASSIGN_OR_RETURN(auto sink, fraud::WebhookAlertSink::Create(a.alert_webhook, {}));
+    return std::unique_ptr<fraud::AlertSink>(std::move(sink));
+  }
+  if (!a.alert_redis.empty()) {
+    const size_t colon = a.alert_redis.rfind(':');
+    if (colon == std::string::npos) return InvalidArgumentError("--alert-redis must be HOST:PORT");
+    fraud::RedisStreamAlertSink::Options o;
+    o.host = a.alert_redis.substr(0, colon);
+    o.port = std::atoi(a.alert_redis.c_str() + colon + 1);
+    o.stream = a.alert_stream;
+    ASSIGN_OR_RETURN(auto sink, fraud::RedisStreamAlertSink::Create(o));
+    return std::unique_ptr<fraud::AlertSink>(std::move(sink));
+  }
+  return std::unique_ptr<fraud::AlertSink>();
 }
 
 Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository* repo, RepositoryService* svc) {
@@ -69,6 +95,9 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   eo.audit = app->audit.get();
   eo.thresholds = {a.review_threshold, a.block_threshold};
   eo.model_timeout = std::chrono::microseconds(a.model_timeout_us);
+  ASSIGN_OR_RETURN(app->alerts, StartAlerts(a));
+  eo.alerts = app->alerts.get();
+  eo.alert_at = a.alert_at == "review" ? fraud::Decision::kReview : fraud::Decision::kBlock;
   ASSIGN_OR_RETURN(app->engine, fraud::FraudEngine::Create(eo));
   app->http = std::make_unique<FraudHttpApp>(app->engine.get(), app->audit.get(), app->rules.get(),
                                              a.fraud_dir + "/fraud.rules");

@@ -32,6 +32,12 @@ struct ServeArgs {
   double review_threshold = 0.5;
   double block_threshold = 0.9;
   int64_t model_timeout_us = 5000;
+  // High-risk alerts: a Redis stream (HOST:PORT) or a webhook (http://...),
+  // for decisions at least `alert_at` ("review" or "block").
+  std::string alert_redis;
+  std::string alert_stream = "hotpath:alerts";
+  std::string alert_webhook;
+  std::string alert_at = "block";
   // Admission: per-client-address request rate (0 = off) and burst; the
   // adaptive concurrency limit over inference (503 "overloaded" beyond it).
   double rate_limit_rps = 0;

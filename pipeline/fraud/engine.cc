@@ -167,7 +167,13 @@ void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
     d += value;
   }
   d += "}}";
-  Status s = options_.audit->Append(std::move(a), [call](const Status& st) { call->done(st, call->record); });
+  std::string alert;
+  if (options_.alerts != nullptr && rec.decision >= options_.alert_at) alert = a.detail_json;
+  AlertSink* sink = options_.alerts;
+  Status s = options_.audit->Append(std::move(a), [call, sink, alert = std::move(alert)](const Status& st) {
+    if (st.ok() && !alert.empty()) sink->Publish(alert);
+    call->done(st, call->record);
+  });
   if (!s.ok()) call->done(s, rec);
 }
 

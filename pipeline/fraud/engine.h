@@ -28,6 +28,7 @@
 #include "core/thread_annotations.h"
 #include "features/durable_store.h"
 #include "pipeline/audit/audit_log.h"
+#include "pipeline/fraud/alerts.h"
 #include "pipeline/fraud/featurizer.h"
 #include "pipeline/fraud/scoring.h"
 #include "rules/reloadable_rule_set.h"
@@ -68,6 +69,10 @@ class FraudEngine {
     // repeat is still refused by the audit log, after its event was applied.
     size_t dedupe_capacity = 1'000'000;
     int top_contributions = 3;
+    // High-risk decisions (at least `alert_at`) are published here once they
+    // are durable (the audit detail JSON). Borrowed; null: no alerts.
+    AlertSink* alerts = nullptr;
+    Decision alert_at = Decision::kBlock;
   };
   using Done = std::function<void(const Status&, const DecisionRecord&)>;
 
