@@ -12,10 +12,12 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/bench_command.h"
 #include "features/feature_store.h"
 #include "pipeline/fraud/transaction.h"
 #include "serve/testing/http_test_client.h"
@@ -158,6 +160,21 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
   auto dup = conn->Roundtrip(serve_testing::PostJson("/v1/fraud/decide", TxnJson(acked_ids[0], "user0", 5)));
   ASSERT_TRUE(dup.ok());
   EXPECT_EQ(dup->status, 409) << dup->body;
+  // `hotpath bench` against the same server's KServe endpoint: every answer
+  // 200, and the server-side split read from /metrics.
+  cli::BenchArgs b;
+  b.port = server->port();
+  b.model = "fraud_xgb";
+  b.concurrency = {2};
+  b.duration_ms = 300;
+  b.warmup_ms = 50;
+  std::ostringstream out, progress;
+  ASSERT_TRUE(cli::RunBench(b, out, progress).ok());
+  auto step = nlohmann::json::parse(out.str());
+  EXPECT_GT(step["throughput_rps"].get<double>(), 0);
+  EXPECT_EQ(step["errors"], 0);
+  EXPECT_GT(step["by_status"]["200"].get<int>(), 0);
+  EXPECT_GT(step["server_compute_us"].get<double>(), 0);
   server->Kill(SIGTERM);
   fs::remove_all(root);
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/alerts_command.h"
+#include "cli/bench_command.h"
 #include "cli/generate_command.h"
 #include "cli/plan_command.h"
 #include "cli/predict_command.h"
@@ -99,6 +100,21 @@ int main(int argc, char** argv) {
   al->add_option("--max-cpu", alerts.max_cpu_utilisation, "CPU utilisation threshold (0..1]");
   al->add_option("--cores", alerts.cores, "Cores the process may use");
 
+  hotpath::cli::BenchArgs bench;
+  CLI::App* bn = app.add_subcommand("bench", "Load-test a running KServe v2 server (closed-loop sweep or open-loop rate)");
+  bn->add_option("--port", bench.port, "Server port on 127.0.0.1");
+  bn->add_option("--model", bench.model, "Model name")->required();
+  bn->add_option("--version", bench.version, "Model version (default: latest)");
+  bn->add_option("--mode", bench.mode, "closed or open");
+  bn->add_option("--concurrency", bench.concurrency, "Closed loop: concurrency levels to sweep");
+  bn->add_option("--rate", bench.rates, "Open loop: request rates (per second) to run");
+  bn->add_option("--connections", bench.connections, "Open loop: connection pool");
+  bn->add_option("--rows", bench.rows, "Rows per request");
+  bn->add_flag("--binary", bench.binary, "Binary tensor extension instead of JSON");
+  bn->add_option("--duration-ms", bench.duration_ms, "Measured time per step");
+  bn->add_option("--warmup-ms", bench.warmup_ms, "Unmeasured time before each step");
+  bn->add_option("--csv", bench.csv, "Also write the steps as CSV");
+
   CLI11_PARSE(app, argc, argv);
   hotpath::Status s;
   if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
@@ -107,5 +123,6 @@ int main(int argc, char** argv) {
   if (sv->parsed()) s = hotpath::cli::RunServe(serve);
   if (rp->parsed()) s = hotpath::cli::RunReplay(replay, std::cerr, std::cout);
   if (al->parsed()) s = hotpath::cli::RunAlerts(alerts, std::cout);
+  if (bn->parsed()) s = hotpath::cli::RunBench(bench, std::cout, std::cerr);
   return s.ok() ? 0 : Fail(s);
 }

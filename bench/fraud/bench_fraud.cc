@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/serve/load_generator.h"
+#include "serve/loadgen/load_generator.h"
 #include "features/feature_store.h"
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/fraud/generator.h"
@@ -32,8 +32,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using hotpath::bench::LoadOptions;
-using hotpath::bench::RunLoad;
+using hotpath::loadgen::LoadOptions;
+using hotpath::loadgen::RunLoad;
 
 double Arg(int argc, char** argv, const char* name, double def) {
   for (int i = 1; i + 1 < argc; ++i) {

@@ -3,7 +3,7 @@
 //
 // The 500-tree depth-6 32-feature binary:logistic model (trained here through
 // libxgboost) is served by an in-process HttpServer over ModelMapService;
-// the load generator (bench/serve/load_generator.h) runs a closed-loop
+// the load generator (serve/loadgen/load_generator.h) runs a closed-loop
 // concurrency sweep against both servers, interleaved step by step and
 // repeated (peak throughput = the best repeat), binary tensors at the peak
 // concurrency, open-loop Poisson loads at 50% and 80% of hotpath's peak (p99
@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/serve/latency_histogram.h"
-#include "bench/serve/load_generator.h"
+#include "serve/loadgen/latency_histogram.h"
+#include "serve/loadgen/load_generator.h"
 #include "bench/serve/nginx_peer.h"
 #include "runtime/tree/testing/xgboost_trainer.h"
 #include "runtime/tree/tree_model.h"
@@ -41,9 +41,9 @@
 
 namespace {
 
-using hotpath::bench::LatencyHistogram;
-using hotpath::bench::LoadOptions;
-using hotpath::bench::LoadResult;
+using hotpath::loadgen::LatencyHistogram;
+using hotpath::loadgen::LoadOptions;
+using hotpath::loadgen::LoadResult;
 using hotpath::testing::Dataset;
 using hotpath::testing::XGBoostBooster;
 
@@ -192,7 +192,7 @@ Row Load(const Flags& f, const std::string& target, const std::string& encoding,
   o.rate_rps = rate;
   o.warmup = std::chrono::milliseconds(f.warmup_ms);
   o.duration = std::chrono::milliseconds(f.duration_ms);
-  auto r = hotpath::bench::RunLoad(o);
+  auto r = hotpath::loadgen::RunLoad(o);
   Row row;
   row.target = target;
   row.encoding = encoding;

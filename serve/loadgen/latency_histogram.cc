@@ -1,9 +1,9 @@
-#include "bench/serve/latency_histogram.h"
+#include "serve/loadgen/latency_histogram.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace hotpath::bench {
+namespace hotpath::loadgen {
 
 LatencyHistogram::LatencyHistogram(int sub_bits)
     : sub_bits_(sub_bits), counts_(static_cast<size_t>(64 - sub_bits + 1) << sub_bits) {}
@@ -74,4 +74,4 @@ uint64_t LatencyHistogram::Quantile(double q) const {
   return max_;
 }
 
-}  // namespace hotpath::bench
+}  // namespace hotpath::loadgen

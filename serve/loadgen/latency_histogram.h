@@ -4,14 +4,14 @@
 // within a relative error of 2^-sub_bits. Fixed memory (64 * 2^sub_bits
 // counters, 64 KiB at the default 7 bits) however many values it holds.
 // Not thread-safe: one writer, or a lock around it.
-#ifndef HOTPATH_BENCH_SERVE_LATENCY_HISTOGRAM_H_
-#define HOTPATH_BENCH_SERVE_LATENCY_HISTOGRAM_H_
+#ifndef HOTPATH_SERVE_LOADGEN_LATENCY_HISTOGRAM_H_
+#define HOTPATH_SERVE_LOADGEN_LATENCY_HISTOGRAM_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-namespace hotpath::bench {
+namespace hotpath::loadgen {
 
 class LatencyHistogram {
  public:
@@ -45,6 +45,6 @@ class LatencyHistogram {
   uint64_t max_ = 0;
 };
 
-}  // namespace hotpath::bench
+}  // namespace hotpath::loadgen
 
-#endif  // HOTPATH_BENCH_SERVE_LATENCY_HISTOGRAM_H_
+#endif  // HOTPATH_SERVE_LOADGEN_LATENCY_HISTOGRAM_H_

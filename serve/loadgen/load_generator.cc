@@ -1,4 +1,4 @@
-#include "bench/serve/load_generator.h"
+#include "serve/loadgen/load_generator.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <cstring>
 #include <random>
 
-namespace hotpath::bench {
+namespace hotpath::loadgen {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -364,4 +364,4 @@ Result<LoadResult> RunLoad(const LoadOptions& options) {
   return result;
 }
 
-}  // namespace hotpath::bench
+}  // namespace hotpath::loadgen

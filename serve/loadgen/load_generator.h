@@ -10,8 +10,8 @@
 // Memory is fixed by the options (histogram + backlog), not by the request
 // rate or the run length. It stops by itself after warmup + duration, then
 // waits up to `drain` for requests still in flight.
-#ifndef HOTPATH_BENCH_SERVE_LOAD_GENERATOR_H_
-#define HOTPATH_BENCH_SERVE_LOAD_GENERATOR_H_
+#ifndef HOTPATH_SERVE_LOADGEN_LOAD_GENERATOR_H_
+#define HOTPATH_SERVE_LOADGEN_LOAD_GENERATOR_H_
 
 #include <array>
 #include <chrono>
@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/serve/latency_histogram.h"
+#include "serve/loadgen/latency_histogram.h"
 #include "core/status.h"
 
-namespace hotpath::bench {
+namespace hotpath::loadgen {
 
 struct LoadOptions {
   enum class Mode { kClosedLoop, kOpenLoop };
@@ -57,6 +57,6 @@ struct LoadResult {
 // connection can be opened.
 Result<LoadResult> RunLoad(const LoadOptions& options);
 
-}  // namespace hotpath::bench
+}  // namespace hotpath::loadgen
 
-#endif  // HOTPATH_BENCH_SERVE_LOAD_GENERATOR_H_
+#endif  // HOTPATH_SERVE_LOADGEN_LOAD_GENERATOR_H_

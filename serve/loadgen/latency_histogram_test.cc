@@ -1,7 +1,7 @@
 // The load generator's parts against independent oracles: histogram
 // quantiles against exact order statistics of the same samples, and request
 // accounting against a real HttpServer whose answers are known.
-#include "bench/serve/latency_histogram.h"
+#include "serve/loadgen/latency_histogram.h"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +10,11 @@
 #include <random>
 #include <vector>
 
-#include "bench/serve/load_generator.h"
+#include "serve/loadgen/load_generator.h"
 #include "serve/http_server.h"
 #include "serve/inference_service.h"
 
-namespace hotpath::bench {
+namespace hotpath::loadgen {
 namespace {
 
 TEST(LatencyHistogramTest, QuantilesWithinRelativeError) {
@@ -102,4 +102,4 @@ TEST(LoadGeneratorTest, CountsAnswersByStatusInBothModes) {
 }
 
 }  // namespace
-}  // namespace hotpath::bench
+}  // namespace hotpath::loadgen
