@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
   sv->add_option("--alert-stream", serve.alert_stream, "Redis stream for alerts");
   sv->add_option("--alert-webhook", serve.alert_webhook, "POST high-risk decisions to this URL (http://HOST:PORT/PATH)");
   sv->add_option("--alert-at", serve.alert_at, "Alert on decisions at least: review or block");
+  sv->add_option("--scale-policy", serve.scale_policy, "Serve /v1/scale/recommendation with this policy file");
+  sv->add_option("--replica-capacity-rps", serve.replica_capacity_rps, "Sustainable requests/s of one replica");
+  sv->add_option("--cold-start-s", serve.cold_start_s, "Seconds from launch to serving");
 
   hotpath::cli::ReplayArgs replay;
   CLI::App* rp = app.add_subcommand("replay", "Stream a JSON Lines file of transactions into the fraud API");

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 #include "features/durable_store.h"
 #include "observe/process_metrics.h"
@@ -15,6 +16,7 @@
 #include "runtime/repository/model_repository.h"
 #include "serve/apps/features_http.h"
 #include "serve/apps/fraud_http.h"
+#include "serve/apps/scale_http.h"
 #include "serve/apps/metrics_http.h"
 #include "serve/grpc/grpc_server.h"
 #include "serve/http_server.h"
@@ -124,6 +126,21 @@ Result<std::shared_ptr<BackendRegistry>> Backends() {
   return registry;
 }
 
+// Requests answered so far (success + failure) over every model, from the
+// registry's exposition.
+double TotalRequests(const MetricsRegistry& metrics) {
+  std::istringstream in(metrics.ExpositionText());
+  std::string line;
+  double total = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("hotpath_sched_request_success_total", 0) == 0 ||
+        line.rfind("hotpath_sched_request_failure_total", 0) == 0) {
+      total += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+    }
+  }
+  return total;
+}
+
 // Blocks SIGINT/SIGTERM in this thread (and the threads it starts) so that
 // WaitForSignal receives them.
 sigset_t BlockStopSignals() {
@@ -182,8 +199,17 @@ Status RunServe(const ServeArgs& a) {
   } else if (feature_store) {
     ASSIGN_OR_RETURN(features_app, FeaturesHttpApp::Create(feature_defs, feature_store.get()));
   }
+  std::unique_ptr<ScaleHttpApp> scale_app;
+  if (!a.scale_policy.empty()) {
+    ASSIGN_OR_RETURN(scale::PolicyConfig policy, scale::LoadPolicyConfig(a.scale_policy));
+    scale::ReplicaFacts facts;
+    facts.capacity_rps = a.replica_capacity_rps;
+    facts.cold_start_s = a.cold_start_s;
+    ASSIGN_OR_RETURN(scale_app, ScaleHttpApp::Create(policy, facts));
+  }
   MetricsHttpApp metrics_app(&metrics);
   HttpRouteTable routes;
+  if (scale_app) routes.Add("/v1/scale", scale_app.get());
   routes.Add("/metrics", &metrics_app);
   if (fraud) routes.Add("/v1/fraud", fraud->http.get());
   if (features_app) routes.Add("/v1/features", features_app.get());
@@ -203,7 +229,15 @@ Status RunServe(const ServeArgs& a) {
                http->port(), grpc ? " and gRPC :" : "", grpc ? std::to_string(grpc->port()).c_str() : "",
                ro.path.c_str(), fraud ? "; fraud API at /v1/fraud/decide" : "");
   const timespec tick{1, 0};
-  while (sigtimedwait(&stop, nullptr, &tick) < 0) service->Maintain();
+  double requests = TotalRequests(metrics);
+  for (double t = 0; sigtimedwait(&stop, nullptr, &tick) < 0; t += 1) {
+    service->Maintain();
+    if (scale_app) {
+      const double now = TotalRequests(metrics);
+      scale_app->RecordDemand(t, now - requests);
+      requests = now;
+    }
+  }
   std::fprintf(stderr, "hotpath: draining\n");
   http->BeginDrain();
   http->Wait();

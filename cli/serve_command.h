@@ -38,6 +38,11 @@ struct ServeArgs {
   std::string alert_stream = "hotpath:alerts";
   std::string alert_webhook;
   std::string alert_at = "block";
+  // Scaling recommendations at /v1/scale/recommendation (for KEDA): the
+  // policy file (scale/policy.h) and one replica's facts. Empty: off.
+  std::string scale_policy;
+  double replica_capacity_rps = 1000;
+  double cold_start_s = 60;
   // Admission: per-client-address request rate (0 = off) and burst; the
   // adaptive concurrency limit over inference (503 "overloaded" beyond it).
   double rate_limit_rps = 0;
