@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/bench_command.h"
+#include "cli/perf_command.h"
 #include "features/feature_store.h"
 #include "pipeline/fraud/transaction.h"
 #include "serve/testing/http_test_client.h"
@@ -175,6 +176,17 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
   EXPECT_EQ(step["errors"], 0);
   EXPECT_GT(step["by_status"]["200"].get<int>(), 0);
   EXPECT_GT(step["server_compute_us"].get<double>(), 0);
+  // The server's history (ticks once a second) holds the bench's inferences.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  cli::PerfReportArgs pa;
+  pa.port = server->port();
+  pa.out_dir = (root / "perf").string();
+  std::ostringstream report;
+  ASSERT_TRUE(cli::RunPerfReport(pa, report).ok());
+  auto summary = nlohmann::json::parse(report.str());
+  EXPECT_GE(summary["points"].get<int>(), 1);
+  EXPECT_GT(summary["mean_throughput_per_s"].get<double>(), 0) << report.str();
+  EXPECT_TRUE(fs::exists(root / "perf" / "perf.svg"));
   server->Kill(SIGTERM);
   fs::remove_all(root);
 }

@@ -6,6 +6,7 @@
 #include "cli/alerts_command.h"
 #include "cli/bench_command.h"
 #include "cli/generate_command.h"
+#include "cli/perf_command.h"
 #include "cli/plan_command.h"
 #include "cli/predict_command.h"
 #include "cli/replay_command.h"
@@ -118,6 +119,13 @@ int main(int argc, char** argv) {
   bn->add_option("--warmup-ms", bench.warmup_ms, "Unmeasured time before each step");
   bn->add_option("--csv", bench.csv, "Also write the steps as CSV");
 
+  hotpath::cli::PerfReportArgs perf;
+  CLI::App* pf = app.add_subcommand("perf", "Performance reports");
+  pf->require_subcommand(1);
+  CLI::App* pr = pf->add_subcommand("report", "History of a running server as CSV and an SVG plot");
+  pr->add_option("--port", perf.port, "Server port on 127.0.0.1");
+  pr->add_option("--out", perf.out_dir, "Folder for history.csv and perf.svg");
+
   CLI11_PARSE(app, argc, argv);
   hotpath::Status s;
   if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
@@ -127,5 +135,6 @@ int main(int argc, char** argv) {
   if (rp->parsed()) s = hotpath::cli::RunReplay(replay, std::cerr, std::cout);
   if (al->parsed()) s = hotpath::cli::RunAlerts(alerts, std::cout);
   if (bn->parsed()) s = hotpath::cli::RunBench(bench, std::cout, std::cerr);
+  if (pr->parsed()) s = hotpath::cli::RunPerfReport(perf, std::cout);
   return s.ok() ? 0 : Fail(s);
 }

@@ -16,6 +16,7 @@
 #include "runtime/repository/model_repository.h"
 #include "serve/apps/features_http.h"
 #include "serve/apps/fraud_http.h"
+#include "serve/apps/perf_http.h"
 #include "serve/apps/scale_http.h"
 #include "serve/apps/metrics_http.h"
 #include "serve/grpc/grpc_server.h"
@@ -207,8 +208,10 @@ Status RunServe(const ServeArgs& a) {
     facts.cold_start_s = a.cold_start_s;
     ASSIGN_OR_RETURN(scale_app, ScaleHttpApp::Create(policy, facts));
   }
+  ASSIGN_OR_RETURN(auto perf, PerfHttpApp::Create(&metrics, RealClock()));
   MetricsHttpApp metrics_app(&metrics);
   HttpRouteTable routes;
+  routes.Add("/v1/perf", perf.get());
   if (scale_app) routes.Add("/v1/scale", scale_app.get());
   routes.Add("/metrics", &metrics_app);
   if (fraud) routes.Add("/v1/fraud", fraud->http.get());
@@ -219,6 +222,7 @@ Status RunServe(const ServeArgs& a) {
   ho.num_loops = a.http_loops;
   ho.app = &routes;
   ho.rate_limiter = rate.get();
+  ho.on_infer_timing = [p = perf.get()](const InferTiming& t) { p->OnInfer(t); };
   ASSIGN_OR_RETURN(auto http, HttpServer::Create(ho, service.get()));
   std::unique_ptr<GrpcServer> grpc;
   if (a.grpc_port >= 0) {
@@ -228,10 +232,12 @@ Status RunServe(const ServeArgs& a) {
   std::fprintf(stderr, "hotpath: serving KServe v2 on http://%s:%d%s%s, repository %s%s\n", a.address.c_str(),
                http->port(), grpc ? " and gRPC :" : "", grpc ? std::to_string(grpc->port()).c_str() : "",
                ro.path.c_str(), fraud ? "; fraud API at /v1/fraud/decide" : "");
+  perf->Tick();  // the history's baseline
   const timespec tick{1, 0};
   double requests = TotalRequests(metrics);
   for (double t = 0; sigtimedwait(&stop, nullptr, &tick) < 0; t += 1) {
     service->Maintain();
+    perf->Tick();
     if (scale_app) {
       const double now = TotalRequests(metrics);
       scale_app->RecordDemand(t, now - requests);

@@ -198,6 +198,14 @@ class Family final : public FamilyBase {
 
   void AppendText(std::string* out) const override EXCLUDES(mu_);
 
+  // Calls fn(label values, series) for every series, under the family's lock
+  // (fn must not register series in this family).
+  void ForEach(const std::function<void(const std::vector<std::string>&, const M&)>& fn) const
+      EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    for (const auto& [labels, series] : series_) fn(labels, *series);
+  }
+
  private:
   const std::function<std::unique_ptr<M>()> make_;
   mutable Mutex mu_;

@@ -8,7 +8,7 @@
 #include "scale/forecast.h"
 #include "scale/internal/fleet.h"
 #include "scale/internal/stats.h"
-#include "scale/internal/svg_plot.h"
+#include "scale/svg_plot.h"
 
 namespace hotpath::scale {
 
@@ -336,9 +336,9 @@ std::vector<std::pair<double, double>> ViolatedRanges(const SimulationReport& r)
 
 Status WriteTimelineSvg(const SimulationReport& r, const std::string& path) {
   std::vector<double> hours;
-  internal::Series demand{"demand", "#1f77b4", {}}, capacity{"capacity", "#2ca02c", {}};
-  internal::Series forecast{"forecast", "#ff7f0e", {}};
-  internal::Series replicas{"replicas", "#9467bd", {}}, spot{"spot replicas", "#8c564b", {}};
+  Series demand{"demand", "#1f77b4", {}}, capacity{"capacity", "#2ca02c", {}};
+  Series forecast{"forecast", "#ff7f0e", {}};
+  Series replicas{"replicas", "#9467bd", {}}, spot{"spot replicas", "#8c564b", {}};
   for (const MinuteStats& m : r.timeline) {
     hours.push_back(m.t_s / 3600.0);
     demand.y.push_back(m.demand_rps);
@@ -348,7 +348,7 @@ Status WriteTimelineSvg(const SimulationReport& r, const std::string& path) {
     spot.y.push_back(m.spot_replicas);
   }
   const auto shaded = ViolatedRanges(r);
-  internal::SvgPlot plot("policy " + r.policy + ": " + std::to_string(r.slo_violation_minutes) +
+  SvgPlot plot("policy " + r.policy + ": " + std::to_string(r.slo_violation_minutes) +
                              " SLO-violation minutes (shaded)",
                          std::move(hours), "hours");
   plot.AddPanel(

@@ -1,14 +1,14 @@
 // SvgPlot: a tiny SVG line-plot writer (stacked panels, line series, shaded
 // x-ranges, axes with tick labels, legends). Output is a self-contained SVG
 // document; no dependencies. Not thread-safe.
-#ifndef HOTPATH_SCALE_INTERNAL_SVG_PLOT_H_
-#define HOTPATH_SCALE_INTERNAL_SVG_PLOT_H_
+#ifndef HOTPATH_SCALE_SVG_PLOT_H_
+#define HOTPATH_SCALE_SVG_PLOT_H_
 
 #include <string>
 #include <utility>
 #include <vector>
 
-namespace hotpath::scale::internal {
+namespace hotpath::scale {
 
 struct Series {
   std::string name;
@@ -45,6 +45,6 @@ class SvgPlot {
 // Escapes &, <, >, " for SVG text.
 std::string EscapeXml(const std::string& s);
 
-}  // namespace hotpath::scale::internal
+}  // namespace hotpath::scale
 
-#endif  // HOTPATH_SCALE_INTERNAL_SVG_PLOT_H_
+#endif  // HOTPATH_SCALE_SVG_PLOT_H_

@@ -1,10 +1,10 @@
-#include "scale/internal/svg_plot.h"
+#include "scale/svg_plot.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace hotpath::scale::internal {
+namespace hotpath::scale {
 namespace {
 
 size_t Count(const std::string& s, const std::string& what) {
@@ -29,4 +29,4 @@ TEST(SvgPlotTest, RendersOnePolylinePerSeriesAndEscapesText) {
 }
 
 }  // namespace
-}  // namespace hotpath::scale::internal
+}  // namespace hotpath::scale

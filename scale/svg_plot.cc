@@ -1,11 +1,11 @@
-#include "scale/internal/svg_plot.h"
+#include "scale/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-namespace hotpath::scale::internal {
+namespace hotpath::scale {
 
 namespace {
 
@@ -149,4 +149,4 @@ std::string SvgPlot::Render() const {
   return o.str();
 }
 
-}  // namespace hotpath::scale::internal
+}  // namespace hotpath::scale
