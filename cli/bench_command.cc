@@ -37,7 +37,8 @@ Result<ServerSplit> ScrapeSplit(int port, const std::string& model) {
   return s;
 }
 
-// An infer request with random rows, JSON or binary.
+}  // namespace
+
 Result<std::string> BuildRequest(const BenchArgs& a) {
   ASSIGN_OR_RETURN(auto c, serve_testing::HttpTestClient::Connect(a.port));
   const std::string base = "/v2/models/" + a.model + (a.version.empty() ? "" : "/versions/" + a.version);
@@ -65,6 +66,8 @@ Result<std::string> BuildRequest(const BenchArgs& a) {
   return "POST " + base + "/infer HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n" + extra +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
+
+namespace {
 
 nlohmann::json Step(const BenchArgs& a, const loadgen::LoadResult& r, const ServerSplit& before,
                     const ServerSplit& after, double level) {

@@ -32,6 +32,10 @@ struct BenchArgs {
 
 Status RunBench(const BenchArgs& args, std::ostream& out, std::ostream& progress);
 
+// A complete HTTP infer request for args.model (shape from the server's
+// metadata) with args.rows random rows, JSON or binary (args.binary).
+Result<std::string> BuildRequest(const BenchArgs& args);
+
 }  // namespace hotpath::cli
 
 #endif  // HOTPATH_CLI_BENCH_COMMAND_H_

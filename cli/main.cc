@@ -5,6 +5,7 @@
 
 #include "cli/alerts_command.h"
 #include "cli/bench_command.h"
+#include "cli/config_search_command.h"
 #include "cli/generate_command.h"
 #include "cli/perf_command.h"
 #include "cli/plan_command.h"
@@ -58,6 +59,16 @@ int main(int argc, char** argv) {
   ps->add_option("--slo-p99-ms", plan.slo_p99_ms, "Latency objective");
   ps->add_option("--history-s", plan.history_s, "Leading trace seconds used only as forecaster history");
   ps->add_option("--out", plan.out_dir, "Folder for timeline.csv and timeline.svg");
+  hotpath::cli::ConfigSearchArgs configs;
+  CLI::App* pc = pl->add_subcommand("configs", "Search instance count x max batch x queue delay under a p99 bound");
+  pc->add_option("--repository", configs.repository, "Model repository folder")->required();
+  pc->add_option("--model", configs.model, "Model name")->required();
+  pc->add_option("--p99-us", configs.p99_us, "Latency bound");
+  pc->add_option("--instances", configs.instance_counts, "Instance counts to try");
+  pc->add_option("--max-batch", configs.max_batch_sizes, "Max batch sizes to try");
+  pc->add_option("--delay-us", configs.queue_delays_us, "Queue delays to try");
+  pc->add_option("--concurrency", configs.concurrency, "Closed-loop clients per measurement");
+  pc->add_option("--duration-ms", configs.duration_ms, "Measured time per config");
 
   hotpath::cli::ServeArgs serve;
   CLI::App* sv = app.add_subcommand("serve", "Serve a model repository (KServe v2 HTTP + gRPC) and the fraud API");
@@ -131,6 +142,7 @@ int main(int argc, char** argv) {
   if (p->parsed()) s = hotpath::cli::RunPredict(predict, std::cout);
   if (gt->parsed()) s = hotpath::cli::RunGenerate(gen, std::cout);
   if (ps->parsed()) s = hotpath::cli::RunPlanSimulate(plan, std::cout);
+  if (pc->parsed()) s = hotpath::cli::RunConfigSearch(configs, std::cout, std::cerr);
   if (sv->parsed()) s = hotpath::cli::RunServe(serve);
   if (rp->parsed()) s = hotpath::cli::RunReplay(replay, std::cerr, std::cout);
   if (al->parsed()) s = hotpath::cli::RunAlerts(alerts, std::cout);
