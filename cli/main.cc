@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
   sv->add_option("--alert-stream", serve.alert_stream, "Redis stream for alerts");
   sv->add_option("--alert-webhook", serve.alert_webhook, "POST high-risk decisions to this URL (http://HOST:PORT/PATH)");
   sv->add_option("--alert-at", serve.alert_at, "Alert on decisions at least: review or block");
+  sv->add_option("--alert-p95-ms", serve.alert_rules.p95_latency_ms, "Alert when inference p95 exceeds this");
+  sv->add_option("--alert-max-error-rate", serve.alert_rules.max_error_rate, "Alert when failed/all exceeds this");
+  sv->add_option("--alert-min-rps", serve.alert_rules.min_throughput_rps, "Alert below this inference rate (0 = off)");
+  sv->add_option("--slo", serve.alert_rules.availability_objective, "Availability SLO for burn-rate alerts");
   sv->add_option("--scale-policy", serve.scale_policy, "Serve /v1/scale/recommendation with this policy file");
   sv->add_option("--replica-capacity-rps", serve.replica_capacity_rps, "Sustainable requests/s of one replica");
   sv->add_option("--cold-start-s", serve.cold_start_s, "Seconds from launch to serving");

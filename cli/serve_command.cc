@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "features/durable_store.h"
+#include "observe/alert_evaluator.h"
 #include "observe/process_metrics.h"
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/fraud/engine.h"
@@ -33,7 +34,6 @@ struct FraudApp {
   std::unique_ptr<rules::ReloadableRuleSet> rules;
   std::unique_ptr<audit::AuditLog> audit;
   std::shared_ptr<DynamicBatcher> batcher;
-  std::unique_ptr<fraud::AlertSink> alerts;
   std::unique_ptr<fraud::FraudEngine> engine;
   std::unique_ptr<FraudHttpApp> http;
 };
@@ -53,7 +53,7 @@ Result<std::unique_ptr<features::DurableFeatureStore>> OpenFeatureStore(
 }
 
 // The alert sink the flags ask for, or null.
-Result<std::unique_ptr<fraud::AlertSink>> StartAlerts(const ServeArgs& a) {
+Result<std::unique_ptr<AlertSink>> StartAlerts(const ServeArgs& a) {
   if (a.alert_at != "review" && a.alert_at != "block") {
     return InvalidArgumentError("--alert-at must be review or block, got '" + a.alert_at + "'");
   }
@@ -61,23 +61,24 @@ Result<std::unique_ptr<fraud::AlertSink>> StartAlerts(const ServeArgs& a) {
     return InvalidArgumentError("--alert-redis and --alert-webhook: choose one");
   }
   if (!a.alert_webhook.empty()) {
-    ASSIGN_OR_RETURN(auto sink, fraud::WebhookAlertSink::Create(a.alert_webhook, {}));
-    return std::unique_ptr<fraud::AlertSink>(std::move(sink));
+    ASSIGN_OR_RETURN(auto sink, WebhookAlertSink::Create(a.alert_webhook, {}));
+    return std::unique_ptr<AlertSink>(std::move(sink));
   }
   if (!a.alert_redis.empty()) {
     const size_t colon = a.alert_redis.rfind(':');
     if (colon == std::string::npos) return InvalidArgumentError("--alert-redis must be HOST:PORT");
-    fraud::RedisStreamAlertSink::Options o;
+    RedisStreamAlertSink::Options o;
     o.host = a.alert_redis.substr(0, colon);
     o.port = std::atoi(a.alert_redis.c_str() + colon + 1);
     o.stream = a.alert_stream;
-    ASSIGN_OR_RETURN(auto sink, fraud::RedisStreamAlertSink::Create(o));
-    return std::unique_ptr<fraud::AlertSink>(std::move(sink));
+    ASSIGN_OR_RETURN(auto sink, RedisStreamAlertSink::Create(o));
+    return std::unique_ptr<AlertSink>(std::move(sink));
   }
-  return std::unique_ptr<fraud::AlertSink>();
+  return std::unique_ptr<AlertSink>();
 }
 
-Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository* repo, RepositoryService* svc) {
+Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository* repo, RepositoryService* svc,
+                                             AlertSink* alerts) {
   auto app = std::make_unique<FraudApp>();
   ASSIGN_OR_RETURN(app->store, OpenFeatureStore(a.fraud_dir + "/features.json", a.state_dir, &app->definitions));
   const auto& shared = app->definitions;
@@ -98,8 +99,7 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   eo.audit = app->audit.get();
   eo.thresholds = {a.review_threshold, a.block_threshold};
   eo.model_timeout = std::chrono::microseconds(a.model_timeout_us);
-  ASSIGN_OR_RETURN(app->alerts, StartAlerts(a));
-  eo.alerts = app->alerts.get();
+  eo.alerts = alerts;
   eo.alert_at = a.alert_at == "review" ? fraud::Decision::kReview : fraud::Decision::kBlock;
   ASSIGN_OR_RETURN(app->engine, fraud::FraudEngine::Create(eo));
   app->http = std::make_unique<FraudHttpApp>(app->engine.get(), app->audit.get(), app->rules.get(),
@@ -183,10 +183,11 @@ Status RunServe(const ServeArgs& a) {
   so.metrics = &metrics;
   so.limiter = limiter.get();
   ASSIGN_OR_RETURN(auto service, RepositoryService::Create(so));
+  ASSIGN_OR_RETURN(std::unique_ptr<AlertSink> alerts, StartAlerts(a));
   std::unique_ptr<FraudApp> fraud;
   if (!a.fraud_dir.empty()) {
     std::filesystem::create_directories(a.state_dir);
-    ASSIGN_OR_RETURN(fraud, StartFraud(a, repo.get(), service.get()));
+    ASSIGN_OR_RETURN(fraud, StartFraud(a, repo.get(), service.get(), alerts.get()));
   }
   std::shared_ptr<const features::Definitions> feature_defs;
   std::unique_ptr<features::DurableFeatureStore> feature_store;  // without --fraud
@@ -209,6 +210,11 @@ Status RunServe(const ServeArgs& a) {
     ASSIGN_OR_RETURN(scale_app, ScaleHttpApp::Create(policy, facts));
   }
   ASSIGN_OR_RETURN(auto perf, PerfHttpApp::Create(&metrics, RealClock()));
+  // The alert rules, evaluated here on the history, go to the same sink.
+  std::unique_ptr<AlertEvaluator> evaluator;
+  if (alerts) {
+    ASSIGN_OR_RETURN(evaluator, AlertEvaluator::Create(a.alert_rules, &perf->history(), alerts.get()));
+  }
   MetricsHttpApp metrics_app(&metrics);
   HttpRouteTable routes;
   routes.Add("/v1/perf", perf.get());
@@ -238,6 +244,7 @@ Status RunServe(const ServeArgs& a) {
   for (double t = 0; sigtimedwait(&stop, nullptr, &tick) < 0; t += 1) {
     service->Maintain();
     perf->Tick();
+    if (evaluator) evaluator->Evaluate();
     if (scale_app) {
       const double now = TotalRequests(metrics);
       scale_app->RecordDemand(t, now - requests);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "observe/alert_rules.h"
 
 namespace hotpath::cli {
 
@@ -38,6 +39,9 @@ struct ServeArgs {
   std::string alert_stream = "hotpath:alerts";
   std::string alert_webhook;
   std::string alert_at = "block";
+  // Thresholds of the alert rules hotpath evaluates itself (delivered to the
+  // same sink; the Prometheus export is `hotpath alerts`).
+  AlertRulesOptions alert_rules;
   // Scaling recommendations at /v1/scale/recommendation (for KEDA): the
   // policy file (scale/policy.h) and one replica's facts. Empty: off.
   std::string scale_policy;

@@ -28,7 +28,7 @@
 #include "core/thread_annotations.h"
 #include "features/durable_store.h"
 #include "pipeline/audit/audit_log.h"
-#include "pipeline/fraud/alerts.h"
+#include "observe/alert_sink.h"
 #include "pipeline/fraud/featurizer.h"
 #include "pipeline/fraud/scoring.h"
 #include "rules/reloadable_rule_set.h"

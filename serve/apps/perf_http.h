@@ -27,6 +27,8 @@ class PerfHttpApp final : public HttpApp {
   // Appends the point for the last interval; call once a second.
   void Tick();
   bool Handle(const HttpAppRequest& request, Respond respond) override;
+  // The points so far (for alert evaluation).
+  const MetricsHistory& history() const { return *history_; }
 
  private:
   PerfHttpApp(MetricsRegistry* registry, Histogram* latency, std::unique_ptr<MetricsHistory> history)

@@ -1,4 +1,4 @@
-#include "pipeline/fraud/alerts.h"
+#include "observe/alert_sink.h"
 
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
@@ -8,7 +8,7 @@
 
 #include <cstring>
 
-namespace hotpath::fraud {
+namespace hotpath {
 
 AlertSink::~AlertSink() = default;
 
@@ -145,4 +145,4 @@ Status WebhookAlertSink::Send(const std::string& json) {
   return s;
 }
 
-}  // namespace hotpath::fraud
+}  // namespace hotpath

@@ -1,6 +1,6 @@
 // Alert sinks against real receivers: a redis-server the test starts (the
 // stream is read back with XRANGE) and a local HTTP listener.
-#include "pipeline/fraud/alerts.h"
+#include "observe/alert_sink.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@
 
 #include "features/internal/redis_server_process.h"
 
-namespace hotpath::fraud {
+namespace hotpath {
 namespace {
 
 // Waits (real time: the sink's thread talks to a real receiver) until
@@ -95,4 +95,4 @@ TEST(AlertsTest, WebhookPostsTheJsonAndCountsFailures) {
 }
 
 }  // namespace
-}  // namespace hotpath::fraud
+}  // namespace hotpath

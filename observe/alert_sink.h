@@ -1,12 +1,13 @@
-// Alert sinks: high-risk decisions published to the systems analysts watch.
+// Alert sinks: alerts (high-risk decisions, firing rules) published to the
+// systems people watch.
 // Publishing is asynchronous (a bounded queue and one sender thread per
 // sink): a slow or absent receiver never delays a decision. An alert that
 // cannot be delivered is counted (and the queue drops the newest beyond its
 // bound), never retried forever.
 //  - RedisStreamAlertSink: XADD to a Redis stream (field "alert", JSON).
 //  - WebhookAlertSink: HTTP/1.1 POST of the JSON to http://HOST:PORT/PATH.
-#ifndef HOTPATH_PIPELINE_FRAUD_ALERTS_H_
-#define HOTPATH_PIPELINE_FRAUD_ALERTS_H_
+#ifndef HOTPATH_OBSERVE_ALERT_SINK_H_
+#define HOTPATH_OBSERVE_ALERT_SINK_H_
 
 #include <cstdint>
 #include <deque>
@@ -18,7 +19,7 @@
 #include "core/status.h"
 #include "core/thread_annotations.h"
 
-namespace hotpath::fraud {
+namespace hotpath {
 
 // Counters of one sink since it started.
 struct AlertStats {
@@ -97,6 +98,6 @@ class WebhookAlertSink final : public AlertSink {
   std::string path_;
 };
 
-}  // namespace hotpath::fraud
+}  // namespace hotpath
 
-#endif  // HOTPATH_PIPELINE_FRAUD_ALERTS_H_
+#endif  // HOTPATH_OBSERVE_ALERT_SINK_H_
