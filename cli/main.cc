@@ -97,6 +97,11 @@ int main(int argc, char** argv) {
   sv->add_option("--alert-max-error-rate", serve.alert_rules.max_error_rate, "Alert when failed/all exceeds this");
   sv->add_option("--alert-min-rps", serve.alert_rules.min_throughput_rps, "Alert below this inference rate (0 = off)");
   sv->add_option("--slo", serve.alert_rules.availability_objective, "Availability SLO for burn-rate alerts");
+  sv->add_option("--alert-max-cost-per-hour", serve.alert_rules.max_hourly_cost, "Alert above this fleet cost per hour");
+  sv->add_option("--cost-instance", serve.cost_instance, "This machine's instance type: serves /v1/cost");
+  sv->add_option("--cost-catalog", serve.cost_catalog, "Instance catalog (prices)");
+  sv->add_option("--replicas", serve.replicas, "Machines like this one in the fleet (cost)");
+  sv->add_option("--monthly-budget", serve.monthly_budget, "Budget for projected month-end spend alerts");
   sv->add_option("--scale-policy", serve.scale_policy, "Serve /v1/scale/recommendation with this policy file");
   sv->add_option("--replica-capacity-rps", serve.replica_capacity_rps, "Sustainable requests/s of one replica");
   sv->add_option("--cold-start-s", serve.cold_start_s, "Seconds from launch to serving");
@@ -118,6 +123,7 @@ int main(int argc, char** argv) {
   al->add_option("--max-error-rate", alerts.max_error_rate, "Failed / all requests over 5m");
   al->add_option("--max-cpu", alerts.max_cpu_utilisation, "CPU utilisation threshold (0..1]");
   al->add_option("--cores", alerts.cores, "Cores the process may use");
+  al->add_option("--max-cost-per-hour", alerts.max_hourly_cost, "Fleet cost per hour threshold (0 = off)");
 
   hotpath::cli::BenchArgs bench;
   CLI::App* bn = app.add_subcommand("bench", "Load-test a running KServe v2 server (closed-loop sweep or open-loop rate)");

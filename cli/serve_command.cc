@@ -15,6 +15,7 @@
 #include "runtime/repository/backend_registry.h"
 #include "runtime/torch/torch_model.h"
 #include "runtime/repository/model_repository.h"
+#include "serve/apps/cost_http.h"
 #include "serve/apps/features_http.h"
 #include "serve/apps/fraud_http.h"
 #include "serve/apps/perf_http.h"
@@ -210,14 +211,26 @@ Status RunServe(const ServeArgs& a) {
     ASSIGN_OR_RETURN(scale_app, ScaleHttpApp::Create(policy, facts));
   }
   ASSIGN_OR_RETURN(auto perf, PerfHttpApp::Create(&metrics, RealClock()));
+  std::unique_ptr<CostHttpApp> cost;
+  if (!a.cost_instance.empty()) {
+    CostHttpApp::Options co;
+    ASSIGN_OR_RETURN(co.catalog, scale::InstanceCatalog::Load(a.cost_catalog));
+    co.instance = a.cost_instance;
+    co.replicas = a.replicas;
+    co.monthly_budget = a.monthly_budget;
+    ASSIGN_OR_RETURN(cost, CostHttpApp::Create(co, &metrics));
+  }
   // The alert rules, evaluated here on the history, go to the same sink.
   std::unique_ptr<AlertEvaluator> evaluator;
   if (alerts) {
-    ASSIGN_OR_RETURN(evaluator, AlertEvaluator::Create(a.alert_rules, &perf->history(), alerts.get()));
+    std::function<double()> hourly;
+    if (cost) hourly = [c = cost.get()] { return c->PerHour(); };
+    ASSIGN_OR_RETURN(evaluator, AlertEvaluator::Create(a.alert_rules, &perf->history(), alerts.get(), hourly));
   }
   MetricsHttpApp metrics_app(&metrics);
   HttpRouteTable routes;
   routes.Add("/v1/perf", perf.get());
+  if (cost) routes.Add("/v1/cost", cost.get());
   if (scale_app) routes.Add("/v1/scale", scale_app.get());
   routes.Add("/metrics", &metrics_app);
   if (fraud) routes.Add("/v1/fraud", fraud->http.get());
@@ -244,6 +257,7 @@ Status RunServe(const ServeArgs& a) {
   for (double t = 0; sigtimedwait(&stop, nullptr, &tick) < 0; t += 1) {
     service->Maintain();
     perf->Tick();
+    if (cost) cost->Tick();
     if (evaluator) evaluator->Evaluate();
     if (scale_app) {
       const double now = TotalRequests(metrics);

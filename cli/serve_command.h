@@ -42,6 +42,12 @@ struct ServeArgs {
   // Thresholds of the alert rules hotpath evaluates itself (delivered to the
   // same sink; the Prometheus export is `hotpath alerts`).
   AlertRulesOptions alert_rules;
+  // Cost at /v1/cost (and the hourly-cost alert): this machine's instance
+  // type in the catalog, the fleet's size and the monthly budget. Empty: off.
+  std::string cost_instance;
+  std::string cost_catalog = "examples/catalog/instances.json";
+  int replicas = 1;
+  double monthly_budget = 0;
   // Scaling recommendations at /v1/scale/recommendation (for KEDA): the
   // policy file (scale/policy.h) and one replica's facts. Empty: off.
   std::string scale_policy;

@@ -35,10 +35,11 @@ double ErrorRatio(const Window& w) {
 }  // namespace
 
 Result<std::unique_ptr<AlertEvaluator>> AlertEvaluator::Create(const AlertRulesOptions& options,
-                                                               const MetricsHistory* history, AlertSink* sink) {
+                                                               const MetricsHistory* history, AlertSink* sink,
+                                                               std::function<double()> hourly_cost) {
   RETURN_IF_ERROR(PrometheusAlertRules(options).status());  // validates the thresholds
   if (history == nullptr || sink == nullptr) return InvalidArgumentError("AlertEvaluator needs a history and a sink");
-  return std::unique_ptr<AlertEvaluator>(new AlertEvaluator(options, history, sink));
+  return std::unique_ptr<AlertEvaluator>(new AlertEvaluator(options, history, sink, std::move(hourly_cost)));
 }
 
 void AlertEvaluator::Update(const std::string& name, bool firing, double value, double threshold, int64_t at_ms) {
@@ -67,6 +68,10 @@ std::vector<std::string> AlertEvaluator::Evaluate() {
          at_ms);
   const double burn = 14.4 * (1.0 - options_.availability_objective);
   Update("HotpathErrorBudgetBurn1h", ErrorRatio(w60) > burn && ErrorRatio(w5) > burn, ErrorRatio(w5), burn, at_ms);
+  if (options_.max_hourly_cost > 0 && hourly_cost_) {
+    const double cost = hourly_cost_();
+    Update("HotpathHourlyCostHigh", cost > options_.max_hourly_cost, cost, options_.max_hourly_cost, at_ms);
+  }
   std::vector<std::string> firing;
   for (const auto& [name, on] : firing_) {
     if (on) firing.push_back(name);

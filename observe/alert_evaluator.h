@@ -12,11 +12,13 @@
 //  - HotpathErrorRateHigh: failed/all over the last 5 min above max_error_rate;
 //  - HotpathErrorBudgetBurn1h: failed/all above 14.4 x (1 - objective) over
 //    both the last hour and the last 5 min (the history keeps one hour, so
-//    the longer pairs are Prometheus's).
+//    the longer pairs are Prometheus's);
+//  - HotpathHourlyCostHigh: the fleet's cost per hour above max_hourly_cost.
 // Thread-compatible: call Evaluate from one thread (the server's tick).
 #ifndef HOTPATH_OBSERVE_ALERT_EVALUATOR_H_
 #define HOTPATH_OBSERVE_ALERT_EVALUATOR_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,8 +32,11 @@ namespace hotpath {
 class AlertEvaluator {
  public:
   // `history` and `sink` are borrowed and must outlive the evaluator.
+  // `hourly_cost` (may be empty) gives the fleet's cost per hour for
+  // HotpathHourlyCostHigh (options.max_hourly_cost > 0).
   static Result<std::unique_ptr<AlertEvaluator>> Create(const AlertRulesOptions& options,
-                                                        const MetricsHistory* history, AlertSink* sink);
+                                                        const MetricsHistory* history, AlertSink* sink,
+                                                        std::function<double()> hourly_cost = {});
 
   // Evaluates every rule on the history now; publishes
   // {"alert", "state": "firing"|"resolved", "value", "threshold", "at_ms"}
@@ -39,13 +44,14 @@ class AlertEvaluator {
   std::vector<std::string> Evaluate();
 
  private:
-  AlertEvaluator(const AlertRulesOptions& o, const MetricsHistory* h, AlertSink* s)
-      : options_(o), history_(h), sink_(s) {}
+  AlertEvaluator(const AlertRulesOptions& o, const MetricsHistory* h, AlertSink* s, std::function<double()> cost)
+      : options_(o), history_(h), sink_(s), hourly_cost_(std::move(cost)) {}
   void Update(const std::string& name, bool firing, double value, double threshold, int64_t at_ms);
 
   const AlertRulesOptions options_;
   const MetricsHistory* history_;
   AlertSink* sink_;
+  std::function<double()> hourly_cost_;
   std::map<std::string, bool> firing_;
 };
 

@@ -96,5 +96,18 @@ TEST_F(AlertEvaluatorTest, EachChangeIsDeliveredOnce) {
   EXPECT_NE(sent[1].find("\"state\": \"resolved\""), std::string::npos) << sent[1];
 }
 
+TEST_F(AlertEvaluatorTest, HourlyCostAboveTheBudgetFires) {
+  AlertRulesOptions o;
+  o.min_throughput_rps = 0;
+  o.max_hourly_cost = 10;
+  double cost = 12;
+  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_, [&cost] { return cost; });
+  ASSERT_TRUE(eval.ok());
+  Second(10, 1.0, 0);
+  EXPECT_TRUE(Has((*eval)->Evaluate(), "HotpathHourlyCostHigh"));
+  cost = 8;
+  EXPECT_FALSE(Has((*eval)->Evaluate(), "HotpathHourlyCostHigh"));
+}
+
 }  // namespace
 }  // namespace hotpath

@@ -20,6 +20,7 @@ struct AlertRulesOptions {
   double max_error_rate = 0.01;           // failed / all, over 5m, in (0, 1)
   double max_cpu_utilisation = 0.85;      // process CPU seconds per second per core, in (0, 1]
   int cores = 2;                          // cores the process may use, >= 1
+  double max_hourly_cost = 0;             // currency per hour (hotpath_cost_per_hour); 0 = off
 };
 
 struct BurnRateWindow {
