@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
   CLI::App* pr = pf->add_subcommand("report", "History of a running server as CSV and an SVG plot");
   pr->add_option("--port", perf.port, "Server port on 127.0.0.1");
   pr->add_option("--out", perf.out_dir, "Folder for history.csv and perf.svg");
+  pr->add_flag("--minutes", perf.minutes, "The per-minute history (last day) instead of per-second");
 
   CLI11_PARSE(app, argc, argv);
   hotpath::Status s;

@@ -223,9 +223,11 @@ Status RunServe(const ServeArgs& a) {
   // The alert rules, evaluated here on the history, go to the same sink.
   std::unique_ptr<AlertEvaluator> evaluator;
   if (alerts) {
-    std::function<double()> hourly;
-    if (cost) hourly = [c = cost.get()] { return c->PerHour(); };
-    ASSIGN_OR_RETURN(evaluator, AlertEvaluator::Create(a.alert_rules, &perf->history(), alerts.get(), hourly));
+    AlertEvaluator::Sources sources;
+    sources.minutes = &perf->minute_history();
+    sources.cpu_cores = [p = perf.get()] { return p->CpuCores5m(); };
+    if (cost) sources.hourly_cost = [c = cost.get()] { return c->PerHour(); };
+    ASSIGN_OR_RETURN(evaluator, AlertEvaluator::Create(a.alert_rules, &perf->history(), alerts.get(), sources));
   }
   MetricsHttpApp metrics_app(&metrics);
   HttpRouteTable routes;

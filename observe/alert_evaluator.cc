@@ -36,10 +36,10 @@ double ErrorRatio(const Window& w) {
 
 Result<std::unique_ptr<AlertEvaluator>> AlertEvaluator::Create(const AlertRulesOptions& options,
                                                                const MetricsHistory* history, AlertSink* sink,
-                                                               std::function<double()> hourly_cost) {
+                                                               Sources sources) {
   RETURN_IF_ERROR(PrometheusAlertRules(options).status());  // validates the thresholds
   if (history == nullptr || sink == nullptr) return InvalidArgumentError("AlertEvaluator needs a history and a sink");
-  return std::unique_ptr<AlertEvaluator>(new AlertEvaluator(options, history, sink, std::move(hourly_cost)));
+  return std::unique_ptr<AlertEvaluator>(new AlertEvaluator(options, history, sink, std::move(sources)));
 }
 
 void AlertEvaluator::Update(const std::string& name, bool firing, double value, double threshold, int64_t at_ms) {
@@ -51,6 +51,28 @@ void AlertEvaluator::Update(const std::string& name, bool firing, double value, 
                 "{\"alert\": \"%s\", \"state\": \"%s\", \"value\": %.6g, \"threshold\": %.6g, \"at_ms\": %lld}",
                 name.c_str(), firing ? "firing" : "resolved", value, threshold, static_cast<long long>(at_ms));
   sink_->Publish(json);
+}
+
+void AlertEvaluator::EvaluateSources(int64_t at_ms) {
+  if (options_.max_hourly_cost > 0 && sources_.hourly_cost) {
+    const double cost = sources_.hourly_cost();
+    Update("HotpathHourlyCostHigh", cost > options_.max_hourly_cost, cost, options_.max_hourly_cost, at_ms);
+  }
+  if (sources_.cpu_cores) {
+    const double used = sources_.cpu_cores() / options_.cores;
+    Update("HotpathCpuSaturated", used > options_.max_cpu_utilisation, used, options_.max_cpu_utilisation, at_ms);
+  }
+  if (sources_.minutes == nullptr) return;
+  const std::vector<HistoryPoint> minutes = sources_.minutes->Points();
+  const double budget = 1.0 - options_.availability_objective;
+  for (const BurnRateWindow& w : BurnRateWindows()) {
+    const double long_s = w.long_window == std::string("6h") ? 6 * 3600 : w.long_window == std::string("1d") ? 86400 : 0;
+    if (long_s == 0) continue;  // 1h is the per-second history's; 3d is Prometheus's
+    const double short_s = long_s / 12;
+    const double ratio_long = ErrorRatio(Last(minutes, long_s)), ratio_short = ErrorRatio(Last(minutes, short_s));
+    Update(std::string("HotpathErrorBudgetBurn") + w.long_window,
+           ratio_long > w.factor * budget && ratio_short > w.factor * budget, ratio_short, w.factor * budget, at_ms);
+  }
 }
 
 std::vector<std::string> AlertEvaluator::Evaluate() {
@@ -68,10 +90,7 @@ std::vector<std::string> AlertEvaluator::Evaluate() {
          at_ms);
   const double burn = 14.4 * (1.0 - options_.availability_objective);
   Update("HotpathErrorBudgetBurn1h", ErrorRatio(w60) > burn && ErrorRatio(w5) > burn, ErrorRatio(w5), burn, at_ms);
-  if (options_.max_hourly_cost > 0 && hourly_cost_) {
-    const double cost = hourly_cost_();
-    Update("HotpathHourlyCostHigh", cost > options_.max_hourly_cost, cost, options_.max_hourly_cost, at_ms);
-  }
+  EvaluateSources(at_ms);
   std::vector<std::string> firing;
   for (const auto& [name, on] : firing_) {
     if (on) firing.push_back(name);

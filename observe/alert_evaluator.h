@@ -11,8 +11,11 @@
 //    min_throughput_rps requests/s;
 //  - HotpathErrorRateHigh: failed/all over the last 5 min above max_error_rate;
 //  - HotpathErrorBudgetBurn1h: failed/all above 14.4 x (1 - objective) over
-//    both the last hour and the last 5 min (the history keeps one hour, so
-//    the longer pairs are Prometheus's);
+//    both the last hour and the last 5 min; with a per-minute history (one
+//    day), also the 6h/30m (6x) and 1d/2h (3x) pairs; the 3d/6h pair is
+//    Prometheus's (hotpath_alerts keeps no three days);
+//  - HotpathCpuSaturated: busy cores / cores above max_cpu_utilisation over
+//    the last 5 min (from `cpu_cores`);
 //  - HotpathHourlyCostHigh: the fleet's cost per hour above max_hourly_cost.
 // Thread-compatible: call Evaluate from one thread (the server's tick).
 #ifndef HOTPATH_OBSERVE_ALERT_EVALUATOR_H_
@@ -31,12 +34,16 @@ namespace hotpath {
 
 class AlertEvaluator {
  public:
-  // `history` and `sink` are borrowed and must outlive the evaluator.
-  // `hourly_cost` (may be empty) gives the fleet's cost per hour for
-  // HotpathHourlyCostHigh (options.max_hourly_cost > 0).
+  // Optional inputs beyond the per-second history.
+  struct Sources {
+    const MetricsHistory* minutes = nullptr;  // per-minute history: the 6h and 1d burn pairs
+    std::function<double()> hourly_cost;      // the fleet's cost per hour
+    std::function<double()> cpu_cores;        // busy cores over the last 5 min
+  };
+  // `history`, `sink` and the sources are borrowed and must outlive the evaluator.
   static Result<std::unique_ptr<AlertEvaluator>> Create(const AlertRulesOptions& options,
                                                         const MetricsHistory* history, AlertSink* sink,
-                                                        std::function<double()> hourly_cost = {});
+                                                        Sources sources);
 
   // Evaluates every rule on the history now; publishes
   // {"alert", "state": "firing"|"resolved", "value", "threshold", "at_ms"}
@@ -44,14 +51,15 @@ class AlertEvaluator {
   std::vector<std::string> Evaluate();
 
  private:
-  AlertEvaluator(const AlertRulesOptions& o, const MetricsHistory* h, AlertSink* s, std::function<double()> cost)
-      : options_(o), history_(h), sink_(s), hourly_cost_(std::move(cost)) {}
+  AlertEvaluator(const AlertRulesOptions& o, const MetricsHistory* h, AlertSink* s, Sources sources)
+      : options_(o), history_(h), sink_(s), sources_(std::move(sources)) {}
+  void EvaluateSources(int64_t at_ms);
   void Update(const std::string& name, bool firing, double value, double threshold, int64_t at_ms);
 
   const AlertRulesOptions options_;
   const MetricsHistory* history_;
   AlertSink* sink_;
-  std::function<double()> hourly_cost_;
+  Sources sources_;
   std::map<std::string, bool> firing_;
 };
 

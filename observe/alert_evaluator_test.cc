@@ -59,7 +59,7 @@ TEST_F(AlertEvaluatorTest, LatencyAndErrorRulesFireAndResolve) {
   o.p95_latency_ms = 5;
   o.max_error_rate = 0.05;
   o.min_throughput_rps = 0;
-  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_);
+  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_, AlertEvaluator::Sources{});
   ASSERT_TRUE(eval.ok());
   for (int s = 0; s < 10; ++s) Second(100, 1.0, 0);
   EXPECT_TRUE((*eval)->Evaluate().empty());
@@ -81,7 +81,7 @@ TEST_F(AlertEvaluatorTest, EachChangeIsDeliveredOnce) {
   AlertRulesOptions o;
   o.p95_latency_ms = 5;
   o.min_throughput_rps = 0;
-  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_);
+  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_, AlertEvaluator::Sources{});
   ASSERT_TRUE(eval.ok());
   Second(100, 20.0, 0);
   (*eval)->Evaluate();
@@ -101,12 +101,45 @@ TEST_F(AlertEvaluatorTest, HourlyCostAboveTheBudgetFires) {
   o.min_throughput_rps = 0;
   o.max_hourly_cost = 10;
   double cost = 12;
-  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_, [&cost] { return cost; });
+  double cores = 1.9;  // of 2
+  AlertEvaluator::Sources sources;
+  sources.hourly_cost = [&cost] { return cost; };
+  sources.cpu_cores = [&cores] { return cores; };
+  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_, sources);
   ASSERT_TRUE(eval.ok());
   Second(10, 1.0, 0);
-  EXPECT_TRUE(Has((*eval)->Evaluate(), "HotpathHourlyCostHigh"));
+  auto firing = (*eval)->Evaluate();
+  EXPECT_TRUE(Has(firing, "HotpathHourlyCostHigh"));
+  EXPECT_TRUE(Has(firing, "HotpathCpuSaturated"));  // 0.95 > 0.85
   cost = 8;
-  EXPECT_FALSE(Has((*eval)->Evaluate(), "HotpathHourlyCostHigh"));
+  cores = 1.0;
+  firing = (*eval)->Evaluate();
+  EXPECT_FALSE(Has(firing, "HotpathHourlyCostHigh"));
+  EXPECT_FALSE(Has(firing, "HotpathCpuSaturated"));
+}
+
+TEST_F(AlertEvaluatorTest, LongBurnPairsUseTheMinuteHistory) {
+  auto minutes = std::move(MetricsHistory::Create({1440}, clock_)).value();
+  Histogram latency(HistogramBuckets::LatencySeconds());
+  uint64_t errors = 0;
+  minutes->Record(latency.Snapshot(), 0);
+  for (int m = 0; m < 7 * 60; ++m) {  // seven hours at 100 failed per 1,100
+    for (int i = 0; i < 1000; ++i) latency.Observe(0.001);
+    errors += 100;
+    clock_.Advance(std::chrono::minutes(1));
+    minutes->Record(latency.Snapshot(), errors);
+  }
+  Second(10, 1.0, 0);  // the per-second history has a point at the same time
+  AlertRulesOptions o;
+  o.min_throughput_rps = 0;
+  AlertEvaluator::Sources sources;
+  sources.minutes = minutes.get();
+  auto eval = AlertEvaluator::Create(o, history_.get(), &sink_, sources);
+  ASSERT_TRUE(eval.ok());
+  const auto firing = (*eval)->Evaluate();
+  EXPECT_TRUE(Has(firing, "HotpathErrorBudgetBurn6h"));  // 9.1% > 6 x 0.1%
+  EXPECT_TRUE(Has(firing, "HotpathErrorBudgetBurn1d"));  // 9.1% > 3 x 0.1%
+  EXPECT_FALSE(Has(firing, "HotpathErrorBudgetBurn1h"));  // the last 5 min of seconds had no errors
 }
 
 }  // namespace

@@ -32,6 +32,14 @@ TEST(PerfHttpTest, PointsFollowTheObservedRequests) {
   EXPECT_LE(points[0]["p50_ms"].get<double>(), 0.25);
   EXPECT_GT(points[1]["p99_ms"].get<double>(), 2.0);
   EXPECT_LE(points[1]["p99_ms"].get<double>(), 5.0);
+  EXPECT_GT(points[1]["rss_mb"].get<double>(), 1.0);  // this test process's resident memory
+  EXPECT_EQ(points[1]["batch_rows"].get<double>(), 0.0);  // no batcher here
+  ASSERT_TRUE((*app)->Handle({"GET", "/v1/perf/history", "resolution=minute", ""},
+                             [&](HttpAppResponse r) { out = std::move(r); }));
+  EXPECT_EQ(nlohmann::json::parse(out.body)["points"].size(), 0u);  // no full minute yet
+  ASSERT_TRUE((*app)->Handle({"GET", "/v1/perf/history", "resolution=hour", ""},
+                             [&](HttpAppResponse r) { out = std::move(r); }));
+  EXPECT_EQ(out.status, 400);
 }
 
 }  // namespace
