@@ -66,9 +66,10 @@ void AlertEvaluator::EvaluateSources(int64_t at_ms) {
   const std::vector<HistoryPoint> minutes = sources_.minutes->Points();
   const double budget = 1.0 - options_.availability_objective;
   for (const BurnRateWindow& w : BurnRateWindows()) {
-    const double long_s = w.long_window == std::string("6h") ? 6 * 3600 : w.long_window == std::string("1d") ? 86400 : 0;
-    if (long_s == 0) continue;  // 1h is the per-second history's; 3d is Prometheus's
-    const double short_s = long_s / 12;
+    const std::string window = w.long_window;
+    const double long_s = window == "6h" ? 6 * 3600 : window == "1d" ? 86400 : window == "3d" ? 3 * 86400 : 0;
+    if (long_s == 0) continue;  // 1h/5m runs on the per-second history
+    const double short_s = long_s / 12;  // 30m, 2h, 6h
     const double ratio_long = ErrorRatio(Last(minutes, long_s)), ratio_short = ErrorRatio(Last(minutes, short_s));
     Update(std::string("HotpathErrorBudgetBurn") + w.long_window,
            ratio_long > w.factor * budget && ratio_short > w.factor * budget, ratio_short, w.factor * budget, at_ms);

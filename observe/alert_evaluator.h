@@ -11,9 +11,8 @@
 //    min_throughput_rps requests/s;
 //  - HotpathErrorRateHigh: failed/all over the last 5 min above max_error_rate;
 //  - HotpathErrorBudgetBurn1h: failed/all above 14.4 x (1 - objective) over
-//    both the last hour and the last 5 min; with a per-minute history (one
-//    day), also the 6h/30m (6x) and 1d/2h (3x) pairs; the 3d/6h pair is
-//    Prometheus's (hotpath_alerts keeps no three days);
+//    both the last hour and the last 5 min; with a per-minute history (three
+//    days), also the 6h/30m (6x), 1d/2h (3x) and 3d/6h (1x) pairs;
 //  - HotpathCpuSaturated: busy cores / cores above max_cpu_utilisation over
 //    the last 5 min (from `cpu_cores`);
 //  - HotpathHourlyCostHigh: the fleet's cost per hour above max_hourly_cost.

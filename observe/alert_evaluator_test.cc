@@ -119,7 +119,7 @@ TEST_F(AlertEvaluatorTest, HourlyCostAboveTheBudgetFires) {
 }
 
 TEST_F(AlertEvaluatorTest, LongBurnPairsUseTheMinuteHistory) {
-  auto minutes = std::move(MetricsHistory::Create({1440}, clock_)).value();
+  auto minutes = std::move(MetricsHistory::Create({3 * 1440}, clock_)).value();
   Histogram latency(HistogramBuckets::LatencySeconds());
   uint64_t errors = 0;
   minutes->Record(latency.Snapshot(), 0);
@@ -139,6 +139,7 @@ TEST_F(AlertEvaluatorTest, LongBurnPairsUseTheMinuteHistory) {
   const auto firing = (*eval)->Evaluate();
   EXPECT_TRUE(Has(firing, "HotpathErrorBudgetBurn6h"));  // 9.1% > 6 x 0.1%
   EXPECT_TRUE(Has(firing, "HotpathErrorBudgetBurn1d"));  // 9.1% > 3 x 0.1%
+  EXPECT_TRUE(Has(firing, "HotpathErrorBudgetBurn3d"));  // 9.1% > 1 x 0.1% (over the 7 h kept)
   EXPECT_FALSE(Has(firing, "HotpathErrorBudgetBurn1h"));  // the last 5 min of seconds had no errors
 }
 

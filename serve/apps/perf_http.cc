@@ -30,7 +30,7 @@ Result<std::unique_ptr<PerfHttpApp>> PerfHttpApp::Create(MetricsRegistry* regist
   ASSIGN_OR_RETURN(Histogram * latency, family->WithLabels({}));
   Track seconds, minutes;
   seconds.capacity = 3600;
-  minutes.capacity = 1440;
+  minutes.capacity = 3 * 1440;  // three days: the longest burn-rate window
   ASSIGN_OR_RETURN(seconds.history, MetricsHistory::Create({seconds.capacity}, clock));
   ASSIGN_OR_RETURN(minutes.history, MetricsHistory::Create({minutes.capacity}, clock));
   return std::unique_ptr<PerfHttpApp>(

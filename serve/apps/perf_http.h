@@ -1,6 +1,6 @@
 // PerfHttpApp: the server's recent performance history (observe/history.h):
 // one point per second for the last hour and one per minute for the last
-// day. Each point: KServe inference throughput, end-to-end latency
+// three days. Each point: KServe inference throughput, end-to-end latency
 // p50/p95/p99 measured in the HTTP front, failed inferences, mean queue time
 // and batch fill of the batchers, CPU (cores busy) and resident memory.
 //   GET /v1/perf/history[?resolution=minute] -> {"points": [{"t_ms",
