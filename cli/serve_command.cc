@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "features/durable_store.h"
 #include "observe/alert_evaluator.h"
@@ -128,17 +127,11 @@ Result<std::shared_ptr<BackendRegistry>> Backends() {
   return registry;
 }
 
-// Requests answered so far (success + failure) over every model, from the
-// registry's exposition.
+// Requests answered so far (success + failure) over every model.
 double TotalRequests(const MetricsRegistry& metrics) {
-  std::istringstream in(metrics.ExpositionText());
-  std::string line;
   double total = 0;
-  while (std::getline(in, line)) {
-    if (line.rfind("hotpath_sched_request_success_total", 0) == 0 ||
-        line.rfind("hotpath_sched_request_failure_total", 0) == 0) {
-      total += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
-    }
+  for (const char* name : {"hotpath_sched_request_success_total", "hotpath_sched_request_failure_total"}) {
+    for (const auto& [model, n] : CounterTotals(metrics, name)) total += static_cast<double>(n);
   }
   return total;
 }

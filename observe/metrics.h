@@ -261,6 +261,14 @@ class MetricsRegistry {
   std::vector<std::unique_ptr<FamilyBase>> families_ GUARDED_BY(mu_);
 };
 
+// Readers for components that act on the metrics (history, cost, scaling):
+// a family's series summed per value of its first label ("" for an
+// unlabelled family). Empty when no family of that name and type exists.
+// Thread-safe.
+std::map<std::string, uint64_t> CounterTotals(const MetricsRegistry& registry, std::string_view name);
+std::map<std::string, HistogramSnapshot> HistogramTotals(const MetricsRegistry& registry,
+                                                         std::string_view name);
+
 // Exposition helpers, exposed for the families and for tests.
 namespace exposition {
 // Label value escaping: backslash, double quote and newline become \\, \" and \n.

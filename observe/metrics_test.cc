@@ -166,3 +166,29 @@ TEST(ShardTest, ThreadsGetDistinctShardsUpToTheShardCount) {
 
 }  // namespace
 }  // namespace hotpath
+
+namespace hotpath {
+namespace {
+
+TEST(MetricsReadersTest, TotalsPerFirstLabel) {
+  MetricsRegistry r;
+  auto c = r.AddCounter({"t_total", "c", {"model", "version"}});
+  auto h = r.AddHistogram({"t_seconds", "h", {"model", "version"}}, HistogramBuckets::LatencySeconds());
+  ASSERT_TRUE(c.ok() && h.ok());
+  (*(*c)->WithLabels({"a", "1"}))->Increment(3);
+  (*(*c)->WithLabels({"a", "2"}))->Increment(4);
+  (*(*c)->WithLabels({"b", "1"}))->Increment(5);
+  (*(*h)->WithLabels({"a", "1"}))->Observe(0.5);
+  (*(*h)->WithLabels({"a", "2"}))->Observe(0.25);
+  const auto counts = CounterTotals(r, "t_total");
+  EXPECT_EQ(counts.at("a"), 7u);
+  EXPECT_EQ(counts.at("b"), 5u);
+  const auto hist = HistogramTotals(r, "t_seconds");
+  EXPECT_EQ(hist.at("a").Count(), 2u);
+  EXPECT_DOUBLE_EQ(hist.at("a").sum, 0.75);
+  EXPECT_TRUE(CounterTotals(r, "t_seconds").empty());  // wrong type
+  EXPECT_TRUE(HistogramTotals(r, "missing").empty());
+}
+
+}  // namespace
+}  // namespace hotpath

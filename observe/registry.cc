@@ -240,4 +240,25 @@ const FamilyBase* MetricsRegistry::Find(std::string_view name) const {
   return nullptr;
 }
 
+std::map<std::string, uint64_t> CounterTotals(const MetricsRegistry& registry, std::string_view name) {
+  std::map<std::string, uint64_t> totals;
+  if (const auto* f = dynamic_cast<const CounterFamily*>(registry.Find(name))) {
+    f->ForEach([&](const std::vector<std::string>& labels, const Counter& c) {
+      totals[labels.empty() ? "" : labels[0]] += c.Value();
+    });
+  }
+  return totals;
+}
+
+std::map<std::string, HistogramSnapshot> HistogramTotals(const MetricsRegistry& registry,
+                                                         std::string_view name) {
+  std::map<std::string, HistogramSnapshot> totals;
+  if (const auto* f = dynamic_cast<const HistogramFamily*>(registry.Find(name))) {
+    f->ForEach([&](const std::vector<std::string>& labels, const Histogram& h) {
+      totals[labels.empty() ? "" : labels[0]].Merge(h.Snapshot());
+    });
+  }
+  return totals;
+}
+
 }  // namespace hotpath

@@ -22,15 +22,11 @@ Result<std::unique_ptr<CostHttpApp>> CostHttpApp::Create(const Options& options,
 
 std::map<std::string, CostHttpApp::Usage> CostHttpApp::ReadUsage() const {
   std::map<std::string, Usage> usage;
-  if (const auto* h = dynamic_cast<const HistogramFamily*>(registry_->Find("hotpath_sched_compute_duration_seconds"))) {
-    h->ForEach([&](const std::vector<std::string>& labels, const Histogram& s) {
-      usage[labels.empty() ? "" : labels[0]].compute_s += s.Snapshot().sum;
-    });
+  for (const auto& [model, s] : HistogramTotals(*registry_, "hotpath_sched_compute_duration_seconds")) {
+    usage[model].compute_s = s.sum;
   }
-  if (const auto* c = dynamic_cast<const CounterFamily*>(registry_->Find("hotpath_sched_inferences_total"))) {
-    c->ForEach([&](const std::vector<std::string>& labels, const Counter& s) {
-      usage[labels.empty() ? "" : labels[0]].inferences += static_cast<double>(s.Value());
-    });
+  for (const auto& [model, n] : CounterTotals(*registry_, "hotpath_sched_inferences_total")) {
+    usage[model].inferences = static_cast<double>(n);
   }
   return usage;
 }

@@ -7,15 +7,12 @@
 namespace hotpath {
 namespace {
 
-// Sum and count of every series of a histogram family (zeros when absent).
+// Sum and count of every series of a histogram family.
 std::pair<double, double> SumAndCount(const MetricsRegistry& registry, std::string_view name) {
   double sum = 0, count = 0;
-  if (const auto* f = dynamic_cast<const HistogramFamily*>(registry.Find(name))) {
-    f->ForEach([&](const std::vector<std::string>&, const Histogram& h) {
-      const HistogramSnapshot s = h.Snapshot();
-      sum += s.sum;
-      count += static_cast<double>(s.Count());
-    });
+  for (const auto& [model, s] : HistogramTotals(registry, name)) {
+    sum += s.sum;
+    count += static_cast<double>(s.Count());
   }
   return {sum, count};
 }
@@ -38,9 +35,8 @@ Result<std::unique_ptr<PerfHttpApp>> PerfHttpApp::Create(MetricsRegistry* regist
 }
 
 uint64_t PerfHttpApp::FailedInferences() const {
-  const auto* family = dynamic_cast<const CounterFamily*>(registry_->Find("hotpath_sched_request_failure_total"));
   uint64_t total = 0;
-  if (family != nullptr) family->ForEach([&](const std::vector<std::string>&, const Counter& c) { total += c.Value(); });
+  for (const auto& [model, n] : CounterTotals(*registry_, "hotpath_sched_request_failure_total")) total += n;
   return total;
 }
 
