@@ -101,6 +101,7 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   eo.model_timeout = std::chrono::microseconds(a.model_timeout_us);
   eo.alerts = alerts;
   eo.alert_at = a.alert_at == "review" ? fraud::Decision::kReview : fraud::Decision::kBlock;
+  eo.model_gate = [svc, config = model->config()] { return svc->AdmitDirect(config); };
   ASSIGN_OR_RETURN(app->engine, fraud::FraudEngine::Create(eo));
   app->http = std::make_unique<FraudHttpApp>(app->engine.get(), app->audit.get(), app->rules.get(),
                                              a.fraud_dir + "/fraud.rules");

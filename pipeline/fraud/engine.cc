@@ -93,8 +93,20 @@ void FraudEngine::Decide(Transaction t, Done done) {
   r.rows = 1;
   r.out = &call->score;
   r.deadline = Deadline::After(*options_.clock, options_.model_timeout);
-  Status s = options_.batcher->Submit(r, [this, call](Status st) { AfterModel(call, st); });
-  if (!s.ok()) AfterModel(call, s);
+  ModelOutcome outcome;
+  if (options_.model_gate) {
+    Result<ModelOutcome> gate = options_.model_gate();
+    if (!gate.ok()) {
+      call->record.reasons.push_back("model_unavailable: circuit_open");
+      return Finish(call);
+    }
+    outcome = std::move(*gate);
+  }
+  auto after = [this, call, outcome = std::move(outcome)](Status st) {
+    if (outcome) outcome(st);
+    AfterModel(call, st);
+  };
+  if (Status s = options_.batcher->Submit(r, after); !s.ok()) after(s);
 }
 
 void FraudEngine::AfterModel(const std::shared_ptr<Call>& call, const Status& model_status) {

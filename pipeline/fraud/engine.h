@@ -10,7 +10,9 @@
 //   (group commit) → `done`.
 //
 // If the model fails or misses its deadline the decision is at least review,
-// with the reason "model_unavailable: CODE".
+// with the reason "model_unavailable: CODE"; when the model gate (the serving
+// layer's circuit breaker) refuses the call, no model runs and the reason is
+// "model_unavailable: circuit_open".
 //
 // Thread-safety: Decide may be called from any number of threads; `done`
 // runs on the audit log's writer thread (or the caller's, on early errors).
@@ -53,6 +55,12 @@ std::string ToJson(const DecisionRecord& r);
 
 class FraudEngine {
  public:
+  // Where a gated model call reports its outcome.
+  using ModelOutcome = std::function<void(const Status&)>;
+  // Asked before each model call: OK with the outcome callback to call the
+  // model, or the refusal to decide without it.
+  using ModelGate = std::function<Result<ModelOutcome>()>;
+
   struct Options {
     std::shared_ptr<const features::Definitions> definitions;  // required
     features::DurableFeatureStore* store = nullptr;  // borrowed, required
@@ -73,6 +81,8 @@ class FraudEngine {
     // are durable (the audit detail JSON). Borrowed; null: no alerts.
     AlertSink* alerts = nullptr;
     Decision alert_at = Decision::kBlock;
+    // Empty: every call goes to the model.
+    ModelGate model_gate;
   };
   using Done = std::function<void(const Status&, const DecisionRecord&)>;
 

@@ -88,8 +88,9 @@ class FraudEngineTest : public ::testing::Test {
     batcher_ = std::move(*batcher);
   }
 
-  std::unique_ptr<FraudEngine> MakeEngine(Nanos model_timeout) {
+  std::unique_ptr<FraudEngine> MakeEngine(Nanos model_timeout, FraudEngine::ModelGate gate = {}) {
     FraudEngine::Options o;
+    o.model_gate = std::move(gate);
     o.definitions = defs_;
     o.store = store_.get();
     o.rules = rules_.get();
@@ -194,6 +195,31 @@ TEST_F(FraudEngineTest, MissedModelDeadlineFallsBackToReview) {
   EXPECT_EQ(rec.decision, Decision::kReview);
   EXPECT_EQ(rec.model_score, -1);
   EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "model_unavailable: DEADLINE_EXCEEDED"), rec.reasons.end());
+}
+
+// The gate (serve/'s circuit breaker in the server) decides whether the
+// model runs; every admitted call reports its outcome.
+TEST_F(FraudEngineTest, ModelGateRefusalDecidesWithoutTheModel) {
+  bool open = true;
+  std::vector<Status> outcomes;
+  auto engine = MakeEngine(std::chrono::milliseconds(50), [&]() -> Result<FraudEngine::ModelOutcome> {
+    if (open) return UnavailableError("model 'fraud' unavailable: circuit breaker open");
+    return FraudEngine::ModelOutcome([&](const Status& s) { outcomes.push_back(s); });
+  });
+  auto [s, rec] = DecideSync(*engine, Txn("gated", 30, false, "calm"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(rec.decision, Decision::kReview);
+  EXPECT_EQ(rec.model_score, -1);
+  EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "model_unavailable: circuit_open"),
+            rec.reasons.end());
+  EXPECT_TRUE(outcomes.empty());
+
+  open = false;
+  auto [s2, rec2] = DecideSync(*engine, Txn("admitted", 30, false, "calm"));
+  ASSERT_TRUE(s2.ok()) << s2.ToString();
+  EXPECT_GE(rec2.model_score, 0);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_TRUE(outcomes[0].ok());
 }
 
 TEST_F(FraudEngineTest, TooLateEventIsRefusedWithTheReason) {

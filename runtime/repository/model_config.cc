@@ -139,6 +139,38 @@ Status ReadBatching(const json& v, const JsonPath& at, int max_batch_size,
                          &b->adaptive_p99_target_us);
 }
 
+// A number in (0, 1].
+Status ReadOptionalRate(const json& obj, const JsonPath& at, std::string_view key, double* out) {
+  const json* v = Find(obj, key);
+  if (v == nullptr) return OkStatus();
+  if (!v->is_number() || !(v->get<double>() > 0 && v->get<double>() <= 1)) {
+    return at.Key(key).Error("must be a number in (0, 1], got " + Brief(*v));
+  }
+  *out = v->get<double>();
+  return OkStatus();
+}
+
+Status ReadCircuitBreaker(const json& v, const JsonPath& at, CircuitBreakerConfig* b) {
+  RETURN_IF_ERROR(CheckObject(v, at,
+                              {"enabled", "failure_rate_threshold", "slow_call_rate_threshold",
+                               "slow_call_duration_us", "window_size", "minimum_calls",
+                               "open_duration_ms", "half_open_calls"}));
+  if (const json* e = Find(v, "enabled")) {
+    if (!e->is_boolean()) return at.Key("enabled").Error("must be true or false, got " + Brief(*e));
+    b->enabled = e->get<bool>();
+  }
+  RETURN_IF_ERROR(ReadOptionalRate(v, at, "failure_rate_threshold", &b->failure_rate_threshold));
+  RETURN_IF_ERROR(ReadOptionalRate(v, at, "slow_call_rate_threshold", &b->slow_call_rate_threshold));
+  RETURN_IF_ERROR(
+      ReadOptionalInt(v, at, "slow_call_duration_us", 1, kMaxMicros, &b->slow_call_duration_us));
+  RETURN_IF_ERROR(ReadOptionalInt(v, at, "window_size", 1, 100000, &b->window_size));
+  b->minimum_calls = std::min(b->minimum_calls, b->window_size);  // the default fits any window
+  RETURN_IF_ERROR(ReadOptionalInt(v, at, "minimum_calls", 1, b->window_size, &b->minimum_calls));
+  RETURN_IF_ERROR(
+      ReadOptionalInt(v, at, "open_duration_ms", 1, kMaxMicros / 1000, &b->open_duration_ms));
+  return ReadOptionalInt(v, at, "half_open_calls", 1, 10000, &b->half_open_calls);
+}
+
 Status ReadVersionPolicy(const json& v, const JsonPath& at, VersionPolicy* p) {
   RETURN_IF_ERROR(CheckObject(v, at, {"latest", "specific", "all"}));
   if (v.size() != 1) return at.Error("must hold exactly one of latest, specific, all");
@@ -261,6 +293,9 @@ Status ReadSections(const json& root, const JsonPath& at, ModelConfig* c) {
         ReadBatching(*b, at.Key("dynamic_batching"), c->max_batch_size, &*c->dynamic_batching));
   }
   RETURN_IF_ERROR(ReadOptionalInt(root, at, "instance_count", 1, kMaxInstances, &c->instance_count));
+  if (const json* cb = Find(root, "circuit_breaker")) {
+    RETURN_IF_ERROR(ReadCircuitBreaker(*cb, at.Key("circuit_breaker"), &c->circuit_breaker));
+  }
   if (const json* p = Find(root, "version_policy")) {
     RETURN_IF_ERROR(ReadVersionPolicy(*p, at.Key("version_policy"), &c->version_policy));
   }
@@ -319,7 +354,8 @@ Result<ModelConfig> ParseModelConfig(std::string_view text, std::string_view fil
   RETURN_IF_ERROR(CheckObject(doc, root,
                               {"name", "backend", "artifact", "inputs", "outputs",
                                "max_batch_size", "output_kind", "dynamic_batching",
-                               "instance_count", "version_policy", "warmup", "fallback_model"}));
+                               "instance_count", "version_policy", "warmup", "fallback_model",
+                               "circuit_breaker"}));
   if (!IsValidName(model_dir_name)) {
     return root.Error("directory name '" + std::string(model_dir_name) +
                       "' is not a valid model name (letters, digits, '_', '-', '.')");

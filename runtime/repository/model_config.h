@@ -61,6 +61,22 @@ struct WarmupConfig {
   std::string rows_file;
 };
 
+// The serving layer's circuit breaker for this model (serve/admission/
+// circuit_breaker.h has the state machine). Only model faults count as
+// failures; overload refusals (queue full, shed, deadline passed in queue)
+// are admission decisions and do not trip it. Slow calls count from
+// submission to answer.
+struct CircuitBreakerConfig {
+  bool enabled = true;
+  double failure_rate_threshold = 0.5;        // in (0, 1]
+  double slow_call_rate_threshold = 1.0;      // in (0, 1]
+  int64_t slow_call_duration_us = 1'000'000;  // 1..3.6e9
+  int window_size = 100;                      // 1..100000
+  int minimum_calls = 20;                     // 1..window_size
+  int64_t open_duration_ms = 5000;            // 1..3.6e6
+  int half_open_calls = 5;                    // 1..10000
+};
+
 struct ModelConfig {
   std::string name;     // the model's directory name
   std::string backend;  // a name registered in the BackendRegistry
@@ -76,6 +92,7 @@ struct ModelConfig {
   VersionPolicy version_policy;
   WarmupConfig warmup;  // default: batch sizes {1, max_batch_size}, that many random rows
   std::string fallback_model;  // empty = none; never the model itself
+  CircuitBreakerConfig circuit_breaker;
 };
 
 // Parses and validates `text`, the contents of `file` (used in messages),

@@ -38,6 +38,10 @@ TEST(ModelConfigTest, FullConfigParses) {
   j["version_policy"] = {{"specific", {{"versions", {1, 4}}}}};
   j["warmup"] = {{"batch_sizes", {1, 8, 32}}, {"rows_file", "warmup/rows.json"}};
   j["fallback_model"] = "fraud_rules";
+  j["circuit_breaker"] = {{"failure_rate_threshold", 0.25}, {"slow_call_rate_threshold", 0.5},
+                          {"slow_call_duration_us", 2000},  {"window_size", 50},
+                          {"minimum_calls", 10},            {"open_duration_ms", 300},
+                          {"half_open_calls", 3}};
   Result<ModelConfig> c = Parse(j);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->name, "fraud");
@@ -64,6 +68,15 @@ TEST(ModelConfigTest, FullConfigParses) {
   EXPECT_EQ(c->warmup.rows_file, "warmup/rows.json");
   EXPECT_EQ(c->warmup.random_rows, 0);
   EXPECT_EQ(c->fallback_model, "fraud_rules");
+  const CircuitBreakerConfig& cb = c->circuit_breaker;
+  EXPECT_TRUE(cb.enabled);
+  EXPECT_EQ(cb.failure_rate_threshold, 0.25);
+  EXPECT_EQ(cb.slow_call_rate_threshold, 0.5);
+  EXPECT_EQ(cb.slow_call_duration_us, 2000);
+  EXPECT_EQ(cb.window_size, 50);
+  EXPECT_EQ(cb.minimum_calls, 10);
+  EXPECT_EQ(cb.open_duration_ms, 300);
+  EXPECT_EQ(cb.half_open_calls, 3);
 }
 
 TEST(ModelConfigTest, DefaultsApply) {
@@ -77,6 +90,8 @@ TEST(ModelConfigTest, DefaultsApply) {
   EXPECT_EQ(c->warmup.batch_sizes, std::vector<int>({1, 32}));
   EXPECT_EQ(c->warmup.random_rows, 32);
   EXPECT_TRUE(c->fallback_model.empty());
+  EXPECT_TRUE(c->circuit_breaker.enabled);
+  EXPECT_EQ(c->circuit_breaker.minimum_calls, 20);
 
   json j = Valid();
   j["dynamic_batching"] = json::object();
@@ -202,6 +217,17 @@ std::vector<BadCase> BadCases() {
        "must not be the model itself"},
       {"fallback bad name", [](json& j) { j["fallback_model"] = "a/b"; }, "fallback_model",
        "not a valid model name"},
+      {"breaker rate above 1", [](json& j) { j["circuit_breaker"] = {{"failure_rate_threshold", 1.5}}; },
+       "circuit_breaker.failure_rate_threshold", "must be a number in (0, 1]"},
+      {"breaker rate zero", [](json& j) { j["circuit_breaker"] = {{"slow_call_rate_threshold", 0}}; },
+       "circuit_breaker.slow_call_rate_threshold", "must be a number in (0, 1]"},
+      {"breaker minimum over window",
+       [](json& j) { j["circuit_breaker"] = {{"window_size", 5}, {"minimum_calls", 6}}; },
+       "circuit_breaker.minimum_calls", ""},
+      {"breaker enabled not bool", [](json& j) { j["circuit_breaker"] = {{"enabled", "yes"}}; },
+       "circuit_breaker.enabled", "must be true or false"},
+      {"breaker unknown key", [](json& j) { j["circuit_breaker"] = {{"open_duration_s", 5}}; },
+       "circuit_breaker.open_duration_s", "unknown key"},
       {"name differs", [](json& j) { j["name"] = "risk"; }, "name",
        "must equal the directory name 'fraud', got 'risk'"},
       {"artifact with path", [](json& j) { j["artifact"] = "../x/model.json"; }, "artifact",

@@ -47,6 +47,7 @@ class CircuitBreaker {
     int minimum_calls = 20;                              // in [1, window_size]
     Nanos open_duration = std::chrono::seconds(5);       // > 0
     int half_open_calls = 5;                             // trial calls in half-open, >= 1
+    bool operator==(const Options&) const = default;
   };
 
   // Called on every transition with the breaker's name, the states, and why

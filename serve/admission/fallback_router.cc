@@ -4,49 +4,57 @@
 
 namespace hotpath {
 
-Result<std::unique_ptr<FallbackRouter>> FallbackRouter::Create(
-    const Options& options, const Clock& clock,
-    const CircuitBreaker::TransitionCallback& on_transition) {
-  std::unique_ptr<FallbackRouter> router(new FallbackRouter());
-  for (const Model& m : options.models) {
-    CircuitBreaker::Options b = options.breaker;
-    b.name = m.name;
-    ASSIGN_OR_RETURN(auto breaker, CircuitBreaker::Create(b, clock, on_transition));
-    if (!router->entries_.emplace(m.name, Entry{std::move(breaker), nullptr}).second) {
-      return InvalidArgumentError("models: '" + m.name + "' is listed twice");
-    }
+FallbackRouter::FallbackRouter(PolicyLookup lookup, const Clock& clock,
+                               CircuitBreaker::TransitionCallback on_transition)
+    : lookup_(std::move(lookup)), clock_(clock), on_transition_(std::move(on_transition)) {}
+
+Result<std::shared_ptr<CircuitBreaker>> FallbackRouter::BreakerFor(std::string_view model,
+                                                                   const Policy& policy) {
+  if (!policy.breaker_enabled) return std::shared_ptr<CircuitBreaker>();
+  CircuitBreaker::Options options = policy.breaker;
+  options.name = std::string(model);
+  MutexLock l(&mu_);
+  auto it = entries_.find(model);
+  if (it != entries_.end() && it->second.options == options) return it->second.breaker;
+  ASSIGN_OR_RETURN(std::unique_ptr<CircuitBreaker> b, CircuitBreaker::Create(options, clock_, on_transition_));
+  std::shared_ptr<CircuitBreaker> shared = std::move(b);
+  if (it == entries_.end()) {
+    entries_.emplace(std::string(model), Entry{std::move(options), shared});
+  } else {
+    it->second = Entry{std::move(options), shared};  // in-flight routes keep the old one
   }
-  for (const Model& m : options.models) {
-    if (m.fallback.empty()) continue;
-    auto it = router->entries_.find(m.fallback);
-    if (it == router->entries_.end() || m.fallback == m.name) {
-      return InvalidArgumentError("models: fallback of '" + m.name + "' must be another listed " +
-                                  "model, got '" + m.fallback + "'");
-    }
-    router->entries_.find(m.name)->second.fallback = it->second.breaker.get();
-  }
-  return router;
+  return shared;
 }
 
-Result<FallbackRouter::Route> FallbackRouter::RouteCall(std::string_view model) {
-  auto it = entries_.find(model);
-  if (it == entries_.end()) return NotFoundError("unknown model '" + std::string(model) + "'");
-  Entry& e = it->second;
-  Result<CircuitBreaker::Ticket> primary = e.breaker->Allow();
-  if (primary.ok()) return Route{e.breaker.get(), *primary, false};
-  if (e.fallback == nullptr) return primary.status();
-  Result<CircuitBreaker::Ticket> fallback = e.fallback->Allow();
-  if (fallback.ok()) return Route{e.fallback, *fallback, true};
-  return UnavailableError(primary.status().message() + "; fallback " + fallback.status().message());
+Result<FallbackRouter::Route> FallbackRouter::RouteCall(std::string_view model, const Policy& policy) {
+  if (policy.fallback == model) {
+    return InvalidArgumentError("fallback of '" + std::string(model) + "' must be another model");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<CircuitBreaker> primary, BreakerFor(model, policy));
+  if (primary == nullptr) return Route{};
+  Result<CircuitBreaker::Ticket> ticket = primary->Allow();
+  if (ticket.ok()) return Route{std::move(primary), *ticket, false};
+  if (policy.fallback.empty()) return ticket.status();
+  Result<Policy> fallback_policy = lookup_(policy.fallback);
+  if (!fallback_policy.ok()) {
+    return UnavailableError(ticket.status().message() + "; fallback model '" + policy.fallback +
+                            "' unavailable: " + fallback_policy.status().message());
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<CircuitBreaker> fallback, BreakerFor(policy.fallback, *fallback_policy));
+  if (fallback == nullptr) return Route{nullptr, {}, true};
+  Result<CircuitBreaker::Ticket> fallback_ticket = fallback->Allow();
+  if (fallback_ticket.ok()) return Route{std::move(fallback), *fallback_ticket, true};
+  return UnavailableError(ticket.status().message() + "; fallback " + fallback_ticket.status().message());
 }
 
 void FallbackRouter::Record(const Route& route, bool ok) {
-  route.breaker->Record(route.ticket, ok);
+  if (route.breaker != nullptr) route.breaker->Record(route.ticket, ok);
 }
 
-const CircuitBreaker* FallbackRouter::breaker(std::string_view model) const {
+std::shared_ptr<const CircuitBreaker> FallbackRouter::breaker(std::string_view model) const {
+  MutexLock l(&mu_);
   auto it = entries_.find(model);
-  return it == entries_.end() ? nullptr : it->second.breaker.get();
+  return it == entries_.end() ? nullptr : it->second.breaker;
 }
 
 }  // namespace hotpath

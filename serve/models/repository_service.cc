@@ -42,16 +42,87 @@ DynamicBatcher::Options BatcherOptions(const ServableVersion& v) {
   return o;
 }
 
+// A model fault, as opposed to an overload refusal or a client error.
+bool IsModelFault(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kCancelled:
+    case StatusCode::kInvalidArgument:
+      return false;
+    default:
+      return true;
+  }
+}
+
+double StateValue(CircuitBreaker::State s) {
+  switch (s) {
+    case CircuitBreaker::State::kClosed:
+      return 0;
+    case CircuitBreaker::State::kOpen:
+      return 1;
+    case CircuitBreaker::State::kHalfOpen:
+      return 2;
+  }
+  return 0;
+}
+
 }  // namespace
+
+FallbackRouter::Policy RepositoryService::PolicyOf(const ModelConfig& c) {
+  const CircuitBreakerConfig& b = c.circuit_breaker;
+  FallbackRouter::Policy p;
+  p.breaker_enabled = b.enabled;
+  p.breaker.failure_rate_threshold = b.failure_rate_threshold;
+  p.breaker.slow_call_rate_threshold = b.slow_call_rate_threshold;
+  p.breaker.slow_call_duration = std::chrono::microseconds(b.slow_call_duration_us);
+  p.breaker.window_size = b.window_size;
+  p.breaker.minimum_calls = b.minimum_calls;
+  p.breaker.open_duration = std::chrono::milliseconds(b.open_duration_ms);
+  p.breaker.half_open_calls = b.half_open_calls;
+  p.fallback = c.fallback_model;
+  return p;
+}
 
 Result<std::unique_ptr<RepositoryService>> RepositoryService::Create(const Options& options) {
   if (options.repository == nullptr || options.metrics == nullptr || options.clock == nullptr) {
     return InvalidArgumentError("RepositoryService needs a repository, a metrics registry and a clock");
   }
-  return std::unique_ptr<RepositoryService>(new RepositoryService(options));
+  Instruments in;
+  ASSIGN_OR_RETURN(in.breaker_state,
+                   options.metrics->AddGauge({"hotpath_circuit_breaker_state",
+                                              "Model circuit breaker state: 0 closed, 1 open, 2 half-open",
+                                              {"model"}}));
+  ASSIGN_OR_RETURN(in.breaker_transitions,
+                   options.metrics->AddCounter({"hotpath_circuit_breaker_transitions_total",
+                                                "Model circuit breaker transitions, by the state entered",
+                                                {"model", "to"}}));
+  ASSIGN_OR_RETURN(in.fallbacks,
+                   options.metrics->AddCounter({"hotpath_fallback_requests_total",
+                                                "Requests served by the fallback model while the "
+                                                "model's circuit breaker was open",
+                                                {"model", "fallback"}}));
+  return std::unique_ptr<RepositoryService>(new RepositoryService(options, in));
 }
 
-RepositoryService::RepositoryService(const Options& options) : options_(options) {}
+RepositoryService::RepositoryService(const Options& options, Instruments instruments)
+    : options_(options),
+      instruments_(instruments),
+      router_(
+          [repository = options.repository](std::string_view model) -> Result<FallbackRouter::Policy> {
+            ASSIGN_OR_RETURN(ServableHandle h, repository->Get(model, 0));
+            return PolicyOf(h->config());
+          },
+          *options.clock,
+          [in = instruments](std::string_view model, CircuitBreaker::State, CircuitBreaker::State to,
+                             const std::string&) {
+            const std::string m(model);
+            if (Result<Gauge*> g = in.breaker_state->WithLabels({m}); g.ok()) (*g)->Set(StateValue(to));
+            Result<Counter*> c = in.breaker_transitions->WithLabels({m, std::string(CircuitStateName(to))});
+            if (c.ok()) (*c)->Increment();
+          }) {}
 
 RepositoryService::~RepositoryService() {
   std::map<Key, std::shared_ptr<DynamicBatcher>> batchers;
@@ -153,16 +224,46 @@ Result<std::shared_ptr<DynamicBatcher>> RepositoryService::BatcherFor(const Serv
   return shared;
 }
 
+Result<ServableHandle> RepositoryService::FallbackFor(const ModelConfig& config,
+                                                     const InferRequest& request, size_t* rows) const {
+  Result<ServableHandle> h = options_.repository->Get(config.fallback_model, 0);
+  if (!h.ok()) {
+    return UnavailableError("model '" + config.name + "' unavailable: circuit breaker open; fallback model '" +
+                            config.fallback_model + "' unavailable: " + h.status().message());
+  }
+  if (Status s = Validate((*h)->config(), request, rows); !s.ok()) {
+    return UnavailableError("model '" + config.name + "' unavailable: circuit breaker open; fallback model '" +
+                            config.fallback_model + "' does not take this request: " + s.message());
+  }
+  if (Result<Counter*> c = instruments_.fallbacks->WithLabels({config.name, config.fallback_model}); c.ok()) {
+    (*c)->Increment();
+  }
+  return h;
+}
+
 void RepositoryService::Infer(const InferRequest& request, InferResponse* response, InferDone done) {
   Result<int64_t> version = ParseVersion(request.model_version);
   if (!version.ok()) return done(version.status());
   Result<ServableHandle> h = options_.repository->Get(request.model_name, *version);
   if (!h.ok()) return done(h.status());
   size_t rows = 0;
+  if (Status s = Validate((*h)->config(), request, &rows); !s.ok()) return done(s);
+  Result<FallbackRouter::Route> route = router_.RouteCall((*h)->name(), PolicyOf((*h)->config()));
+  if (!route.ok()) return done(route.status());
+  if (route->fallback) {
+    Result<ServableHandle> f = FallbackFor((*h)->config(), request, &rows);
+    if (!f.ok()) {
+      FallbackRouter::Record(*route, true);  // not the fallback's fault
+      return done(f.status());
+    }
+    h = std::move(f);
+  }
   const ModelConfig& c = (*h)->config();
-  if (Status s = Validate(c, request, &rows); !s.ok()) return done(s);
   Result<std::shared_ptr<DynamicBatcher>> batcher = BatcherFor(*h);
-  if (!batcher.ok()) return done(batcher.status());
+  if (!batcher.ok()) {
+    FallbackRouter::Record(*route, !IsModelFault(batcher.status()));
+    return done(batcher.status());
+  }
   const int64_t width = (*h)->model().OutputWidth(c.output_kind);
   response->model_name = c.name;
   response->model_version = std::to_string((*h)->version());
@@ -178,21 +279,39 @@ void RepositoryService::Infer(const InferRequest& request, InferResponse* respon
   r.out = out.as<float>();
   r.priority = request.priority;
   if (request.timeout.count() > 0) r.deadline = Deadline::After(*options_.clock, request.timeout);
+  std::shared_ptr<ConcurrencyLimiter::Permit> held;
   if (options_.limiter != nullptr) {
     // The request's priority (1 highest; 0 = the default, treated as the lowest).
     const int levels = options_.limiter->priority_levels();
     Result<ConcurrencyLimiter::Permit> permit =
         options_.limiter->TryAcquire(request.priority == 0 ? levels : std::clamp(request.priority, 1, levels));
-    if (!permit.ok()) return done(permit.status());
-    auto held = std::make_shared<ConcurrencyLimiter::Permit>(std::move(*permit));
-    done = [held, inner = std::move(done)](Status s) {
+    if (!permit.ok()) {
+      FallbackRouter::Record(*route, true);  // overload, not a model fault
+      return done(permit.status());
+    }
+    held = std::make_shared<ConcurrencyLimiter::Permit>(std::move(*permit));
+  }
+  if (held != nullptr || route->breaker != nullptr) {
+    done = [held = std::move(held), route = std::move(*route), inner = std::move(done)](Status s) {
       // Queue-full and deadline failures signal overload downstream.
-      held->Release(s.code() != StatusCode::kUnavailable && s.code() != StatusCode::kDeadlineExceeded);
+      if (held != nullptr) {
+        held->Release(s.code() != StatusCode::kUnavailable && s.code() != StatusCode::kDeadlineExceeded);
+      }
+      FallbackRouter::Record(route, !IsModelFault(s));
       inner(std::move(s));
     };
   }
   // On refusal the batcher never calls its copy of `done`; we answer here.
   if (Status s = (*batcher)->Submit(r, done); !s.ok()) done(s);
+}
+
+Result<std::function<void(const Status&)>> RepositoryService::AdmitDirect(const ModelConfig& config) {
+  FallbackRouter::Policy policy = PolicyOf(config);
+  policy.fallback.clear();
+  ASSIGN_OR_RETURN(FallbackRouter::Route route, router_.RouteCall(config.name, policy));
+  return std::function<void(const Status&)>([route = std::move(route)](const Status& s) {
+    FallbackRouter::Record(route, !IsModelFault(s) && s.code() != StatusCode::kDeadlineExceeded);
+  });
 }
 
 Result<std::vector<RepositoryEntry>> RepositoryService::Index() const {

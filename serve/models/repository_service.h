@@ -9,10 +9,19 @@
 // repository no longer serves (queued requests drain first), so a version
 // swap drops no request.
 //
+// Circuit breakers: each model has one (settings from its config's
+// `circuit_breaker` block; serve/admission/fallback_router.h has the routing
+// rule). While it is open, requests go to the config's `fallback_model`
+// (newest ready version; the answer names the model that served it) or fail
+// fast with UNAVAILABLE naming the model and the reason. Failures are model
+// faults only: overload refusals (queue full, deadline passed in queue,
+// concurrency limit) and client errors never trip a breaker.
+//
 // Thread-safety: every method may be called from any thread.
 #ifndef HOTPATH_SERVE_MODELS_REPOSITORY_SERVICE_H_
 #define HOTPATH_SERVE_MODELS_REPOSITORY_SERVICE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +33,7 @@
 #include "runtime/repository/model_repository.h"
 #include "sched/batcher.h"
 #include "serve/admission/concurrency_limiter.h"
+#include "serve/admission/fallback_router.h"
 #include "serve/inference_service.h"
 #include "serve/repository_control.h"
 
@@ -70,12 +80,38 @@ class RepositoryService final : public InferenceService, public RepositoryContro
   // (applications submit rows to it directly).
   Result<std::shared_ptr<DynamicBatcher>> BatcherFor(const ServableHandle& h) EXCLUDES(mu_);
 
+  // For applications that submit to a batcher directly: admits one call to
+  // the model of `config` through its breaker (the same breaker as the
+  // KServe routes; no fallback: the application degrades on its own), and
+  // returns where to report the call's status. Besides model faults, a
+  // deadline miss counts as a failure here: the application got no answer
+  // within its budget. UNAVAILABLE while the breaker refuses.
+  Result<std::function<void(const Status&)>> AdmitDirect(const ModelConfig& config);
+
+  // The breaker of `model`, or null before its first call. For metrics and tests.
+  std::shared_ptr<const CircuitBreaker> breaker(std::string_view model) const {
+    return router_.breaker(model);
+  }
+  // `config`'s breaker settings and fallback, as the router takes them.
+  static FallbackRouter::Policy PolicyOf(const ModelConfig& config);
+
  private:
   using Key = std::pair<std::string, int64_t>;  // (model, version)
-  explicit RepositoryService(const Options& options);
+  struct Instruments {
+    GaugeFamily* breaker_state = nullptr;         // {model}: 0 closed, 1 open, 2 half-open
+    CounterFamily* breaker_transitions = nullptr;  // {model, to}
+    CounterFamily* fallbacks = nullptr;            // {model, fallback}
+  };
+  RepositoryService(const Options& options, Instruments instruments);
   Status Validate(const ModelConfig& config, const InferRequest& request, size_t* rows) const;
+  // Rule 2 of the router: the fallback's newest ready version, checked
+  // against the request.
+  Result<ServableHandle> FallbackFor(const ModelConfig& config, const InferRequest& request,
+                                     size_t* rows) const;
 
   const Options options_;
+  const Instruments instruments_;
+  FallbackRouter router_;
   mutable Mutex mu_;
   std::map<Key, std::shared_ptr<DynamicBatcher>> batchers_ GUARDED_BY(mu_);
 };

@@ -21,6 +21,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Fault injection: the "faulty" backend is an XGBoost model whose Predict
+// fails while this is set.
+std::atomic<bool> g_inject_faults{false};
+
+class FaultyModel final : public Model {
+ public:
+  explicit FaultyModel(std::unique_ptr<Model> inner) : inner_(std::move(inner)) {}
+  const ModelSignature& signature() const override { return inner_->signature(); }
+  int64_t num_features() const override { return inner_->num_features(); }
+  int64_t OutputWidth(OutputKind kind) const override { return inner_->OutputWidth(kind); }
+  Status Predict(const float* x, size_t rows, OutputKind kind, float* out) const override {
+    if (g_inject_faults) return InternalError("injected fault");
+    return inner_->Predict(x, rows, kind, out);
+  }
+  size_t MemoryBytes() const override { return inner_->MemoryBytes(); }
+
+ private:
+  std::unique_ptr<Model> inner_;
+};
+
+std::shared_ptr<BackendRegistry> Backends() {
+  auto registry = std::make_shared<BackendRegistry>(BackendRegistry::WithBuiltins());
+  const BackendFactory xgboost = **registry->Find("xgboost");
+  Status s = registry->Register("faulty", [xgboost](const BackendLoadRequest& r) -> Result<std::unique_ptr<Model>> {
+    ASSIGN_OR_RETURN(std::unique_ptr<Model> m, xgboost(r));
+    return std::unique_ptr<Model>(new FaultyModel(std::move(m)));
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return registry;
+}
+
 class RepositoryServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,7 +66,7 @@ class RepositoryServiceTest : public ::testing::Test {
     AddVersion(1, 10);
     ModelRepository::Options ro;
     ro.path = root_.string();
-    ro.backends = std::make_shared<BackendRegistry>(BackendRegistry::WithBuiltins());
+    ro.backends = Backends();
     ro.log = [](std::string_view) {};
     auto repo = ModelRepository::Create(ro);
     ASSERT_TRUE(repo.ok()) << repo.status().ToString();
@@ -199,6 +230,102 @@ TEST_F(RepositoryServiceTest, ConcurrencyLimitRefusesWithUnavailable) {
   }
   EXPECT_TRUE(infer().ok());
   EXPECT_EQ((*limiter)->inflight(), 0);  // the request's permit was released
+}
+
+// A model whose breaker opens after injected faults: its requests go to the
+// fallback (answered by the fallback, with XGBoost's values) until the breaker
+// closes again; a model without a fallback fails fast. Client errors never
+// count against a breaker.
+TEST_F(RepositoryServiceTest, BreakerRoutesToTheFallbackAndRecovers) {
+  const std::string breaker = R"("circuit_breaker": {"window_size": 4, "minimum_calls": 4,
+      "failure_rate_threshold": 0.5, "open_duration_ms": 1000, "half_open_calls": 2})";
+  for (const std::string model : {"primary", "alone"}) {
+    fs::create_directories(root_ / model / "1");
+    fs::copy_file(root_ / "risk" / "1" / "model.json", root_ / model / "1" / "model.json");
+    std::ofstream(root_ / model / "config.json") << R"({"backend": "faulty", "max_batch_size": 8,
+      "inputs": [{"name": "features", "datatype": "FP32", "dims": [4]}],
+      "outputs": [{"name": "probability", "datatype": "FP32", "dims": [1]}],)"
+        << (model == "primary" ? R"("fallback_model": "risk",)" : "") << breaker << "}";
+  }
+  ASSERT_TRUE(repo_->Poll().ok());
+  FakeClock clock;
+  RepositoryService::Options so;
+  so.repository = repo_.get();
+  so.metrics = &metrics_;
+  so.clock = &clock;
+  auto service = RepositoryService::Create(so);
+  ASSERT_TRUE(service.ok());
+  std::vector<float> x = {0.5f, -1.0f, 2.0f, NAN};
+  const float want = (*boosters_[1]->Predict(x.data(), 1, 4, testing::XGBoostBooster::Kind::kValue))[0];
+  auto infer = [&](const std::string& model, InferResponse* resp) {
+    InferRequest r = Request(x, 1);
+    r.model_name = model;
+    std::promise<Status> p;
+    (*service)->Infer(r, resp, [&p](Status s) { p.set_value(s); });
+    return p.get_future().get();
+  };
+  InferResponse resp;
+  for (int i = 0; i < 10; ++i) {  // client errors: not the model's fault
+    InferRequest r = Request(x, 1);
+    r.model_name = "primary";
+    r.inputs[0].name = "wrong";
+    std::promise<Status> p;
+    (*service)->Infer(r, &resp, [&p](Status s) { p.set_value(s); });
+    EXPECT_EQ(p.get_future().get().code(), StatusCode::kInvalidArgument);
+  }
+  ASSERT_TRUE(infer("primary", &resp).ok());
+  EXPECT_EQ(resp.model_name, "primary");
+
+  g_inject_faults = true;
+  for (int i = 0; i < 3; ++i) {  // with the success above: 3 of 4 failed
+    Status s = infer("primary", &resp);
+    EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
+  }
+  ASSERT_EQ((*service)->breaker("primary")->state(), CircuitBreaker::State::kOpen);
+  for (int i = 0; i < 3; ++i) {
+    resp = InferResponse();
+    ASSERT_TRUE(infer("primary", &resp).ok());
+    EXPECT_EQ(resp.model_name, "risk");  // the fallback answered, and says so
+    EXPECT_EQ(resp.outputs[0].as<float>()[0], want);
+  }
+  const std::string text = metrics_.ExpositionText();
+  EXPECT_NE(text.find("hotpath_fallback_requests_total{model=\"primary\",fallback=\"risk\"} 3"),
+            std::string::npos);
+  EXPECT_NE(text.find("hotpath_circuit_breaker_state{model=\"primary\"} 1"), std::string::npos);
+
+  // Recovery: after open_duration, two good trial calls close the breaker.
+  g_inject_faults = false;
+  clock.Advance(std::chrono::milliseconds(1000));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(infer("primary", &resp).ok());
+    EXPECT_EQ(resp.model_name, "primary");
+  }
+  EXPECT_EQ((*service)->breaker("primary")->state(), CircuitBreaker::State::kClosed);
+
+  // No fallback: fail fast with UNAVAILABLE naming the model and the reason.
+  g_inject_faults = true;
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(infer("alone", &resp).code(), StatusCode::kInternal);
+  g_inject_faults = false;
+  Status s = infer("alone", &resp);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("model 'alone' unavailable: circuit breaker open"), std::string::npos)
+      << s.message();
+}
+
+// Applications that submit to a batcher directly share the model's breaker.
+TEST_F(RepositoryServiceTest, DirectAdmissionSharesTheBreaker) {
+  ASSERT_TRUE(repo_->Get("risk").ok());
+  const ModelConfig& config = (*repo_->Get("risk"))->config();  // default breaker: 20 calls
+  for (int i = 0; i < 20; ++i) {
+    auto outcome = service_->AdmitDirect(config);
+    ASSERT_TRUE(outcome.ok());
+    (*outcome)(i % 2 ? OkStatus() : DeadlineExceededError("missed"));  // a miss counts here
+  }
+  EXPECT_EQ(service_->breaker("risk")->state(), CircuitBreaker::State::kOpen);
+  EXPECT_EQ(service_->AdmitDirect(config).status().code(), StatusCode::kUnavailable);
+  std::vector<float> x = {0.1f, 0.2f, 0.3f, 0.4f};
+  InferResponse resp;
+  EXPECT_EQ(InferSync(Request(x, 1), &resp).code(), StatusCode::kUnavailable);
 }
 
 }  // namespace
