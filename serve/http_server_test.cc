@@ -480,6 +480,55 @@ TEST_F(HttpServerTest, CompletionsFromAnotherThreadAndStatusMapping) {
   }
 }
 
+// A service that answers one request from inside the call for another, on
+// the loop thread (as an admission queue does when a release grants a waiter
+// or an arrival sheds one): both clients get their answers.
+class CrossCompletingService final : public InferenceService {
+ public:
+  explicit CrossCompletingService(InferenceService* inner) : inner_(inner) {}
+  bool ServerLive() const override { return true; }
+  bool ServerReady() const override { return true; }
+  ServerMetadata GetServerMetadata() const override { return inner_->GetServerMetadata(); }
+  Result<bool> ModelReady(std::string_view n, std::string_view v) const override {
+    return inner_->ModelReady(n, v);
+  }
+  Result<ModelMetadata> GetModelMetadata(std::string_view n, std::string_view v) const override {
+    return inner_->GetModelMetadata(n, v);
+  }
+  // The first request is parked; the second answers the first, then itself.
+  void Infer(const InferRequest& req, InferResponse* resp, InferDone done) override {
+    if (!parked_) {
+      parked_ = std::move(done);
+      return;
+    }
+    InferDone first = std::move(parked_);
+    parked_ = nullptr;
+    first(UnavailableError("overloaded: shed from the queue"));
+    inner_->Infer(req, resp, std::move(done));
+  }
+
+ private:
+  InferenceService* inner_;
+  InferDone parked_;  // touched on the single loop thread only
+};
+
+TEST_F(HttpServerTest, CompletionOfAnotherRequestOnTheLoopThreadIsNotLost) {
+  CrossCompletingService cross(service_);
+  HttpServer::Options o = DefaultOptions();
+  o.num_loops = 1;
+  auto server = Start(&cross, o);
+  HttpTestClient a = Client(server->port()), b = Client(server->port());
+  ASSERT_TRUE(a.Send(PostJson(kInfer, InferJson(rows_.data(), 1))).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // parked
+  auto rb = b.Roundtrip(PostJson(kInfer, InferJson(rows_.data(), 1)));
+  ASSERT_TRUE(rb.ok());
+  ExpectScores(*rb, 0, 1);
+  auto ra = a.Read();
+  ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+  EXPECT_EQ(Error(*ra).first, 503);
+  server.reset();  // the drain finds nothing in flight
+}
+
 TEST_F(HttpServerTest, DrainFinishesInFlightThenStops) {
   ThreadedService threaded(service_);
   auto server = Start(&threaded, DefaultOptions());

@@ -32,6 +32,10 @@
 
 #include "serve/loadgen/latency_histogram.h"
 #include "serve/loadgen/load_generator.h"
+#include "bench/serve/grpc_load.h"
+#include "bench/serve/load_steps.h"
+#include "bench/serve/server_figures.h"
+#include "serve/grpc/grpc_server.h"
 #include "bench/serve/nginx_peer.h"
 #include "runtime/tree/testing/xgboost_trainer.h"
 #include "runtime/tree/tree_model.h"
@@ -46,6 +50,8 @@ using hotpath::loadgen::LoadOptions;
 using hotpath::loadgen::LoadResult;
 using hotpath::testing::Dataset;
 using hotpath::testing::XGBoostBooster;
+using hotpath::bench::PostRequest;
+using hotpath::bench::Us;
 
 constexpr int kFeatures = 32;
 constexpr size_t kDistinctRows = 256;
@@ -126,12 +132,6 @@ Dataset Synthetic(size_t rows, std::mt19937_64* rng) {
   return d;
 }
 
-std::string Request(const std::string& body, const std::string& extra_headers = "") {
-  return std::string("POST ") + kPath +
-         " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n" + extra_headers +
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
 // One-row infer requests over distinct rows: JSON, or binary in and out.
 std::vector<std::string> Requests(const std::vector<float>& x, bool binary) {
   std::vector<std::string> out;
@@ -141,9 +141,9 @@ std::vector<std::string> Requests(const std::vector<float>& x, bool binary) {
       const std::string json =
           R"({"inputs":[{"name":"input","shape":[1,32],"datatype":"FP32","parameters":{"binary_data_size":128}}],)"
           R"("parameters":{"binary_data_output":true}})";
-      out.push_back(
-          Request(json + std::string(reinterpret_cast<const char*>(row), 128),
-                  "Inference-Header-Content-Length: " + std::to_string(json.size()) + "\r\n"));
+      out.push_back(PostRequest(
+          kPath, json + std::string(reinterpret_cast<const char*>(row), 128),
+          "Inference-Header-Content-Length: " + std::to_string(json.size()) + "\r\n"));
       continue;
     }
     std::string json = R"({"inputs":[{"name":"input","shape":[1,32],"datatype":"FP32","data":[)";
@@ -152,7 +152,7 @@ std::vector<std::string> Requests(const std::vector<float>& x, bool binary) {
       std::snprintf(buf, sizeof(buf), "%s%.9g", f ? "," : "", row[f]);
       json += buf;
     }
-    out.push_back(Request(json + "]}]}"));
+    out.push_back(PostRequest(kPath, json + "]}]}"));
   }
   return out;
 }
@@ -172,48 +172,13 @@ struct OverheadRecorder {
   }
 };
 
-struct Row {
-  std::string target, encoding, mode;
-  int connections = 0;
-  double offered_rps = 0;
-  LoadResult r;
-};
-
-double Us(uint64_t ns) { return ns / 1000.0; }
+using Row = hotpath::bench::LoadStep;
 
 Row Load(const Flags& f, const std::string& target, const std::string& encoding, int port,
          const std::vector<std::string>& requests, LoadOptions::Mode mode, int connections,
          double rate) {
-  LoadOptions o;
-  o.port = port;
-  o.requests = requests;
-  o.mode = mode;
-  o.connections = connections;
-  o.rate_rps = rate;
-  o.warmup = std::chrono::milliseconds(f.warmup_ms);
-  o.duration = std::chrono::milliseconds(f.duration_ms);
-  auto r = hotpath::loadgen::RunLoad(o);
-  Row row;
-  row.target = target;
-  row.encoding = encoding;
-  row.mode = mode == LoadOptions::Mode::kOpenLoop ? "open" : "closed";
-  row.connections = connections;
-  row.offered_rps = rate;
-  if (!r.ok()) {
-    std::fprintf(stderr, "  load failed: %s\n", r.status().ToString().c_str());
-    return row;
-  }
-  row.r = std::move(*r);
-  const LatencyHistogram& h = row.r.latency;
-  std::fprintf(stderr,
-               "  %-7s %-6s %-6s conns=%-3d offered=%-8.0f rps=%-8.0f p50=%.1fus p90=%.1fus "
-               "p99=%.1fus p99.9=%.1fus non2xx=%llu io_err=%llu dropped=%llu\n",
-               target.c_str(), encoding.c_str(), row.mode.c_str(), connections, rate,
-               row.r.ok_rps(), Us(h.Quantile(0.5)), Us(h.Quantile(0.9)), Us(h.Quantile(0.99)),
-               Us(h.Quantile(0.999)), static_cast<unsigned long long>(row.r.completed - row.r.ok),
-               static_cast<unsigned long long>(row.r.io_errors),
-               static_cast<unsigned long long>(row.r.client_dropped));
-  return row;
+  return hotpath::bench::RunStep({f.warmup_ms, f.duration_ms}, target, encoding, port, requests,
+                                 mode, connections, rate);
 }
 
 // The closed-loop row with the highest 2xx throughput.
@@ -277,6 +242,11 @@ void WriteJson(const std::string& path, const std::vector<Row>& rows) {
   out << "]\n";
 }
 
+// Where TrainModel saves the model (the model server's repository copies it).
+std::string ModelPath() {
+  return (std::filesystem::temp_directory_path() / "hotpath_bench_serve.json").string();
+}
+
 // Trains the model, returns it loaded into a TreeModel (and the booster).
 std::shared_ptr<const hotpath::Model> TrainModel(const Flags& f,
                                                  std::unique_ptr<XGBoostBooster>* booster) {
@@ -292,8 +262,7 @@ std::shared_ptr<const hotpath::Model> TrainModel(const Flags& f,
     std::fprintf(stderr, "training failed: %s\n", b.status().ToString().c_str());
     return nullptr;
   }
-  const std::string path =
-      (std::filesystem::temp_directory_path() / "hotpath_bench_serve.json").string();
+  const std::string path = ModelPath();
   if (!b->Save(path).ok()) {
     return nullptr;
   }
@@ -347,6 +316,10 @@ std::string Num(double v, int precision = 1) {
 struct Summary {
   double http_rps = NAN, http_binary_rps = NAN, nginx_rps = NAN, max_abs_diff = NAN;
   double p50_at_50 = NAN, p99_at_50 = NAN, p99_at_80 = NAN;  // medians over the repeats
+  double grpc_rps = NAN, grpc_p50_us = NAN;
+  int grpc_peak_concurrency = 0;
+  hotpath::bench::ServerFigures server;
+  bool server_ok = false;
   int peak_connections = 0, nginx_peak_connections = 0;
   size_t response_bytes = 0;
 };
@@ -413,6 +386,63 @@ void OpenLoop(const Flags& f, int port, const std::vector<std::string>& json,
   sum->p99_at_80 = Median(p99_at_80);
 }
 
+// The same model over gRPC (KServe v2 ModelInfer, raw binary tensors), closed
+// loop from one completion-queue thread; the peak over the concurrencies.
+void Grpc(const Flags& f, hotpath::InferenceService* service, const std::vector<float>& x, Summary* sum) {
+  hotpath::GrpcServer::Options go{"127.0.0.1", 0};
+  auto server = hotpath::GrpcServer::Start(go, service, nullptr);
+  if (!server.ok()) {
+    std::fprintf(stderr, "grpc server: %s\n", server.status().ToString().c_str());
+    return;
+  }
+  std::fprintf(stderr, "gRPC closed loop on :%d:\n", (*server)->port());
+  hotpath::bench::GrpcLoadOptions o;
+  o.port = (*server)->port();
+  o.model = "trees";
+  o.features = kFeatures;
+  o.rows = x;
+  o.warmup = std::chrono::milliseconds(f.warmup_ms);
+  o.duration = std::chrono::milliseconds(f.duration_ms);
+  for (int c : {8, 32, 64}) {
+    for (int rep = 0; rep < f.repeats; ++rep) {
+      o.concurrency = c;
+      auto r = hotpath::bench::RunGrpcClosedLoop(o);
+      if (!r.ok()) {
+        std::fprintf(stderr, "  grpc load: %s\n", r.status().ToString().c_str());
+        return;
+      }
+      std::fprintf(stderr, "  grpc    binary closed conns=%-3d rps=%-8.0f p50=%.1fus p99=%.1fus failed=%llu\n", c,
+                   r->ok_rps(), Us(r->latency.Quantile(0.5)), Us(r->latency.Quantile(0.99)),
+                   static_cast<unsigned long long>(r->failed));
+      if (!(r->ok_rps() <= sum->grpc_rps)) {
+        sum->grpc_rps = r->ok_rps();
+        sum->grpc_p50_us = Us(r->latency.Quantile(0.5));
+        sum->grpc_peak_concurrency = c;
+      }
+    }
+  }
+}
+
+// The model server's figures as JSON members (nulls when they were not measured).
+std::string ServerJson(const Summary& s) {
+  const hotpath::bench::ServerFigures& v = s.server;
+  auto n = [&](double x, int precision = 1) { return s.server_ok ? Num(x, precision) : std::string("null"); };
+  return "\"batching_speedup\":" + n(v.batching_speedup, 3) + ",\"batched_rps\":" + n(v.batched_rps, 0) +
+         ",\"batched_p99_us\":" + n(v.batched_p99_us) + ",\"unbatched_rps\":" + n(v.unbatched_rps, 0) +
+         ",\"unbatched_p99_us\":" + n(v.unbatched_p99_us) + ",\"load_p99_change\":" + n(v.load_p99_change, 3) +
+         ",\"load_rate_rps\":" + n(v.load_rate_rps, 0) + ",\"load_base_p99_us\":" + n(v.load_base_p99_us) +
+         ",\"load_during_p99_us\":" + n(v.load_during_p99_us) +
+         ",\"versions_loaded\":" + std::to_string(v.versions_loaded) +
+         ",\"deadline_late_p99_us\":" + n(v.deadline_late_p99_us) +
+         ",\"deadline_late_p50_us\":" + n(v.deadline_late_p50_us) +
+         ",\"deadline_answers\":" + std::to_string(v.deadline_answers) +
+         ",\"overload_goodput\":" + n(v.overload_goodput, 3) + ",\"overload_p99_ratio\":" + n(v.overload_p99_ratio, 2) +
+         ",\"overload_peak_rps\":" + n(v.overload_peak_rps, 0) + ",\"overload_ok_rps\":" + n(v.overload_ok_rps, 0) +
+         ",\"overload_unloaded_p99_us\":" + n(v.unloaded_p99_us) + ",\"overload_p99_us\":" + n(v.overload_p99_us) +
+         ",\"overload_refused\":" + std::to_string(v.overload_refused) +
+         ",\"overload_rss_growth_mb\":" + n(v.rss_growth_mb, 1);
+}
+
 void PrintSummary(const Flags& f, const Summary& s, const OverheadRecorder& rec) {
   std::printf(
       "{\"http_rps\":%s,\"http_binary_rps\":%s,\"nginx_rps\":%s,\"vs_nginx\":%s,"
@@ -420,14 +450,14 @@ void PrintSummary(const Flags& f, const Summary& s, const OverheadRecorder& rec)
       "\"p50_at_50pct_us\":%s,\"p99_at_50pct_us\":%s,\"p99_at_80pct_us\":%s,"
       "\"peak_concurrency\":%d,\"nginx_peak_concurrency\":%d,\"server_loops\":%d,"
       "\"response_bytes\":%zu,\"max_abs_diff_vs_xgboost\":%g,"
-      "\"grpc_rps\":null,\"batching_speedup\":null,\"load_p99_change\":null,"
-      "\"deadline_late_p99_us\":null,\"overload_goodput\":null,\"overload_p99_ratio\":null}\n",
+      "\"grpc_rps\":%s,\"grpc_p50_us\":%s,\"grpc_peak_concurrency\":%d,%s}\n",
       Num(s.http_rps, 0).c_str(), Num(s.http_binary_rps, 0).c_str(), Num(s.nginx_rps, 0).c_str(),
       Num(s.http_rps / s.nginx_rps, 3).c_str(), Num(Us(rec.overhead.Quantile(0.5)), 2).c_str(),
       Num(Us(rec.overhead.Quantile(0.99)), 2).c_str(),
       Num(Us(rec.compute.Quantile(0.5)), 2).c_str(), Num(s.p50_at_50).c_str(),
       Num(s.p99_at_50).c_str(), Num(s.p99_at_80).c_str(), s.peak_connections,
-      s.nginx_peak_connections, f.loops, s.response_bytes, s.max_abs_diff);
+      s.nginx_peak_connections, f.loops, s.response_bytes, s.max_abs_diff, Num(s.grpc_rps, 0).c_str(),
+      Num(s.grpc_p50_us).c_str(), s.grpc_peak_concurrency, ServerJson(s).c_str());
 }
 
 }  // namespace
@@ -481,6 +511,20 @@ int main(int argc, char** argv) {
   }
   Sweep(f, (*server)->port(), nginx.ok() ? (*nginx)->port() : 0, json, &rows, &sum);
   OpenLoop(f, (*server)->port(), json, binary, &recorder, &rows, &sum);
+  Grpc(f, service->get(), x, &sum);
+  hotpath::bench::ServerFigureOptions sfo;
+  sfo.timing = {f.warmup_ms, f.duration_ms};
+  sfo.model_file = ModelPath();
+  sfo.features = kFeatures;
+  sfo.rows = x;
+  sfo.repeats = f.repeats;
+  auto figures = hotpath::bench::MeasureModelServer(sfo);
+  if (figures.ok()) {
+    sum.server = *figures;
+    sum.server_ok = true;
+  } else {
+    std::fprintf(stderr, "model server figures: %s\n", figures.status().ToString().c_str());
+  }
   if (!f.csv.empty()) {
     WriteCsv(f.csv, rows);
   }

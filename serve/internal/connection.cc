@@ -126,10 +126,12 @@ bool EventLoop::StartApp(Connection* c, const HttpRequest& req, bool keep_alive)
   c->slot.app = true;
   c->slot.keep_alive = keep_alive;
   ++in_flight_;
+  starting_ = c;
   const bool handled = options_.app->Handle(r, [this, c](HttpAppResponse response) {
     c->slot.app_response = std::move(response);
     OnInferDone(c);
   });
+  starting_ = nullptr;
   if (!handled) {
     --in_flight_;
     c->state = ConnState::kReading;
@@ -144,10 +146,12 @@ void EventLoop::StartInfer(Connection* c) {
   c->state = ConnState::kInFlight;
   c->inline_done = false;
   ++in_flight_;
+  starting_ = c;
   service_->Infer(c->slot.request, &c->slot.response, [this, c](Status status) {
     c->slot.status = std::move(status);
     OnInferDone(c);
   });
+  starting_ = nullptr;
   if (c->inline_done) {
     CompleteInfer(c);
   }

@@ -207,8 +207,8 @@ void EventLoop::BeginDrain() {
 }
 
 void EventLoop::OnInferDone(Connection* c) {
-  if (std::this_thread::get_id() == thread_id_) {
-    c->inline_done = true;  // still inside StartInfer
+  if (c == starting_ && std::this_thread::get_id() == thread_id_) {
+    c->inline_done = true;  // still inside StartInfer / StartApp
     return;
   }
   {

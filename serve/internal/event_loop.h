@@ -110,6 +110,12 @@ class EventLoop {
   std::vector<std::unique_ptr<Connection>> owned_;  // every connection object ever made
   std::vector<Connection*> free_;                   // closed and reusable, buffers kept
   size_t in_flight_ = 0;  // infers started and not completed (incl. closed ones)
+  // The connection whose request is being handed to the service right now: a
+  // completion for it on the loop thread is inline. A completion for any
+  // other connection on the loop thread (a service answering another request
+  // from inside this call, e.g. an admission queue granting or shedding a
+  // waiter) goes through the completed queue like one from another thread.
+  Connection* starting_ = nullptr;
   std::string scratch_;   // response bodies
   std::vector<Connection*> completed_local_;
 

@@ -220,9 +220,12 @@ void Driver::Finish(ClientConn* c, int status, Time now) {
     --pending_measured_;
     ++result_.completed;
     ++result_.by_status[static_cast<size_t>(std::clamp(status, 0, 599))];
+    const auto latency = static_cast<uint64_t>((now - c->scheduled).count());
     if (status >= 200 && status < 300) {
       ++result_.ok;
-      result_.latency.Record(static_cast<uint64_t>((now - c->scheduled).count()));
+      result_.latency.Record(latency);
+    } else {
+      result_.error_latency.Record(latency);
     }
   }
   if (o_.mode == LoadOptions::Mode::kClosedLoop && now < end_) {

@@ -50,6 +50,7 @@ struct LoadResult {
   uint64_t unfinished = 0;                // still unanswered after the drain
   std::array<uint64_t, 600> by_status{};  // answers per HTTP status
   LatencyHistogram latency;               // ns, measured 2xx answers
+  LatencyHistogram error_latency;         // ns, measured non-2xx answers (e.g. 504 at a deadline)
   double ok_rps() const { return seconds > 0 ? ok / seconds : 0; }
 };
 

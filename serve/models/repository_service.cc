@@ -279,30 +279,36 @@ void RepositoryService::Infer(const InferRequest& request, InferResponse* respon
   r.out = out.as<float>();
   r.priority = request.priority;
   if (request.timeout.count() > 0) r.deadline = Deadline::After(*options_.clock, request.timeout);
-  std::shared_ptr<ConcurrencyLimiter::Permit> held;
-  if (options_.limiter != nullptr) {
-    // The request's priority (1 highest; 0 = the default, treated as the lowest).
-    const int levels = options_.limiter->priority_levels();
-    Result<ConcurrencyLimiter::Permit> permit =
-        options_.limiter->TryAcquire(request.priority == 0 ? levels : std::clamp(request.priority, 1, levels));
-    if (!permit.ok()) {
-      FallbackRouter::Record(*route, true);  // overload, not a model fault
-      return done(permit.status());
+  // Submits `r` holding `held` (may be null), reporting to the permit and
+  // the breaker when the request is answered.
+  auto submit = [batcher = std::move(*batcher), r, route = *route](
+                    std::shared_ptr<ConcurrencyLimiter::Permit> held, InferDone done) {
+    if (held != nullptr || route.breaker != nullptr) {
+      done = [held = std::move(held), route, inner = std::move(done)](Status s) {
+        // Queue-full and deadline failures signal overload downstream.
+        if (held != nullptr) {
+          held->Release(s.code() != StatusCode::kUnavailable && s.code() != StatusCode::kDeadlineExceeded);
+        }
+        FallbackRouter::Record(route, !IsModelFault(s));
+        inner(std::move(s));
+      };
     }
-    held = std::make_shared<ConcurrencyLimiter::Permit>(std::move(*permit));
-  }
-  if (held != nullptr || route->breaker != nullptr) {
-    done = [held = std::move(held), route = std::move(*route), inner = std::move(done)](Status s) {
-      // Queue-full and deadline failures signal overload downstream.
-      if (held != nullptr) {
-        held->Release(s.code() != StatusCode::kUnavailable && s.code() != StatusCode::kDeadlineExceeded);
-      }
-      FallbackRouter::Record(route, !IsModelFault(s));
-      inner(std::move(s));
-    };
-  }
-  // On refusal the batcher never calls its copy of `done`; we answer here.
-  if (Status s = (*batcher)->Submit(r, done); !s.ok()) done(s);
+    // On refusal the batcher never calls its copy of `done`; we answer here.
+    if (Status s = batcher->Submit(r, done); !s.ok()) done(s);
+  };
+  if (options_.limiter == nullptr) return submit(nullptr, std::move(done));
+  // The request's priority (1 highest; 0 = the default, treated as the lowest).
+  const int levels = options_.limiter->priority_levels();
+  options_.limiter->Acquire(
+      request.priority == 0 ? levels : std::clamp(request.priority, 1, levels),
+      [submit = std::move(submit), route = std::move(*route),
+       done = std::move(done)](Result<ConcurrencyLimiter::Permit> permit) mutable {
+        if (!permit.ok()) {
+          FallbackRouter::Record(route, true);  // overload, not a model fault
+          return done(permit.status());
+        }
+        submit(std::make_shared<ConcurrencyLimiter::Permit>(std::move(*permit)), std::move(done));
+      });
 }
 
 Result<std::function<void(const Status&)>> RepositoryService::AdmitDirect(const ModelConfig& config) {

@@ -50,7 +50,8 @@ class RepositoryService final : public InferenceService, public RepositoryContro
     // Models whose READY version makes the server ready (empty: any model).
     std::vector<std::string> required_models;
     // Adaptive concurrency limit over all inference (borrowed; null: none).
-    // A request it refuses is UNAVAILABLE ("overloaded", HTTP 503).
+    // A request without a free slot waits in the limiter's CoDel queue; one
+    // it refuses or sheds is UNAVAILABLE ("overloaded", HTTP 503).
     ConcurrencyLimiter* limiter = nullptr;
   };
 

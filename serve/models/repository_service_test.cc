@@ -232,6 +232,76 @@ TEST_F(RepositoryServiceTest, ConcurrencyLimitRefusesWithUnavailable) {
   EXPECT_EQ((*limiter)->inflight(), 0);  // the request's permit was released
 }
 
+// Far more requests than the concurrency limit admits at once: each one is
+// answered exactly once (served, or refused/shed as overloaded), none is lost.
+TEST_F(RepositoryServiceTest, OverloadThroughTheLimiterQueueAnswersEveryRequest) {
+  ConcurrencyLimiter::Options lo;
+  lo.limit.initial_limit = lo.limit.min_limit = lo.limit.max_limit = 2;
+  lo.max_queue_size = 64;
+  auto limiter = ConcurrencyLimiter::Create(lo);
+  ASSERT_TRUE(limiter.ok()) << limiter.status().ToString();
+  RepositoryService::Options so;
+  so.repository = repo_.get();
+  so.metrics = &metrics_;
+  so.limiter = limiter->get();
+  auto service = RepositoryService::Create(so);
+  ASSERT_TRUE(service.ok());
+  constexpr int kRequests = 4000;
+  std::vector<float> x(8 * 4, 0.25f);
+  std::vector<InferRequest> requests(kRequests, Request(x, 8));
+  std::vector<InferResponse> responses(kRequests);
+  std::atomic<int> answered{0}, ok{0}, overloaded{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = t; i < kRequests; i += 4) {
+        (*service)->Infer(requests[i], &responses[i], [&](Status s) {
+          (s.ok() ? ok : s.code() == StatusCode::kUnavailable ? overloaded : other)++;
+          answered++;
+        });
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < 500 && answered < kRequests; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(answered.load(), kRequests);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ((*limiter)->inflight(), 0);
+  EXPECT_EQ((*limiter)->queued(), 0);
+}
+
+// Requests whose deadline passes while they wait for a batch are answered
+// DEADLINE_EXCEEDED at the deadline, every one of them.
+TEST_F(RepositoryServiceTest, DeadlinesPassingInTheQueueAreAnswered) {
+  fs::create_directories(root_ / "queued" / "1");
+  fs::copy_file(root_ / "risk" / "1" / "model.json", root_ / "queued" / "1" / "model.json");
+  std::ofstream(root_ / "queued" / "config.json") << R"({"backend": "xgboost", "max_batch_size": 64,
+      "inputs": [{"name": "features", "datatype": "FP32", "dims": [4]}],
+      "outputs": [{"name": "probability", "datatype": "FP32", "dims": [1]}],
+      "dynamic_batching": {"max_queue_delay_us": 50000, "preferred_batch_sizes": [64]}})";
+  ASSERT_TRUE(repo_->Poll().ok());
+  constexpr int kRequests = 300;
+  std::vector<float> x(4, 0.25f);
+  std::vector<InferRequest> requests(kRequests, Request(x, 1));
+  for (auto& r : requests) {
+    r.model_name = "queued";
+    r.timeout = std::chrono::microseconds(1000);
+  }
+  std::vector<InferResponse> responses(kRequests);
+  std::atomic<int> answered{0}, expired{0};
+  for (int i = 0; i < kRequests; ++i) {
+    service_->Infer(requests[i], &responses[i], [&](Status s) {
+      if (s.code() == StatusCode::kDeadlineExceeded) expired++;
+      answered++;
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  for (int i = 0; i < 300 && answered < kRequests; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(answered.load(), kRequests);
+  EXPECT_GT(expired.load(), kRequests / 2);
+}
+
 // A model whose breaker opens after injected faults: its requests go to the
 // fallback (answered by the fallback, with XGBoost's values) until the breaker
 // closes again; a model without a fallback fails fast. Client errors never
