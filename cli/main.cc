@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   sv->add_option("--fraud", serve.fraud_dir, "Enable the fraud API from this folder (features.json, fraud.rules, models/)");
   sv->add_option("--features", serve.features, "A feature store with these definitions (API at /v1/features)");
   sv->add_option("--state", serve.state_dir, "Folder for the feature store log and the audit trail");
+  sv->add_option("--audit", serve.audit,
+                 "Fraud audit trail: a SQLite file (default STATE/audit.db) or postgresql://USER@HOST:PORT/DB");
   sv->add_option("--review-threshold", serve.review_threshold, "Risk at or above: review");
   sv->add_option("--block-threshold", serve.block_threshold, "Risk at or above: block");
   sv->add_option("--model-timeout-us", serve.model_timeout_us, "Model deadline per decision");

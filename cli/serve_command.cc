@@ -85,8 +85,9 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   ASSIGN_OR_RETURN(auto schema, fraud::FraudRulesSchema());
   ASSIGN_OR_RETURN(app->rules, rules::ReloadableRuleSet::CreateFromFile(schema, a.fraud_dir + "/fraud.rules"));
   audit::AuditLog::Options ao;
-  ao.path = a.state_dir + "/audit.db";
+  ao.location = a.audit.empty() ? a.state_dir + "/audit.db" : a.audit;
   ASSIGN_OR_RETURN(app->audit, audit::AuditLog::Open(ao));
+  std::fprintf(stderr, "hotpath: fraud audit trail at %s\n", app->audit->description().c_str());
   ASSIGN_OR_RETURN(ServableHandle model, repo->Get("fraud_xgb"));
   ASSIGN_OR_RETURN(app->batcher, svc->BatcherFor(model));
   fraud::FraudEngine::Options eo;
@@ -108,10 +109,9 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   return app;
 }
 
-// The built-in tree backends plus the dense engine ("dense", "onnx": a
-// version folder with model.hpd or model.onnx) and LibTorch ("torch":
-// model.pt).
-Result<std::shared_ptr<BackendRegistry>> Backends() {
+}  // namespace
+
+Result<std::shared_ptr<BackendRegistry>> ServingBackends() {
   auto registry = std::make_shared<BackendRegistry>(BackendRegistry::WithBuiltins());
   auto dense = [](const BackendLoadRequest& r) -> Result<std::unique_ptr<Model>> {
     ASSIGN_OR_RETURN(auto m, dense::LoadDenseModel(r.version_dir, {}));
@@ -127,6 +127,8 @@ Result<std::shared_ptr<BackendRegistry>> Backends() {
   }));
   return registry;
 }
+
+namespace {
 
 // Requests answered so far (success + failure) over every model.
 double TotalRequests(const MetricsRegistry& metrics) {
@@ -151,6 +153,7 @@ sigset_t BlockStopSignals() {
 }  // namespace
 
 Status RunServe(const ServeArgs& a) {
+  if (!a.audit.empty() && a.fraud_dir.empty()) return InvalidArgumentError("--audit needs --fraud");
   const sigset_t stop = BlockStopSignals();
   MetricsRegistry metrics;
   RETURN_IF_ERROR(RegisterProcessMetrics(metrics));
@@ -160,7 +163,7 @@ Status RunServe(const ServeArgs& a) {
   ro.poll_interval = std::chrono::milliseconds(a.poll_ms);
   ro.startup_models = a.load;
   ro.memory_budget_bytes = static_cast<size_t>(a.memory_budget_mb) << 20;
-  ASSIGN_OR_RETURN(ro.backends, Backends());
+  ASSIGN_OR_RETURN(ro.backends, ServingBackends());
   ASSIGN_OR_RETURN(auto repo, ModelRepository::Create(ro));
   std::unique_ptr<ConcurrencyLimiter> limiter;  // outlives the service's permits
   if (a.concurrency_limit) {

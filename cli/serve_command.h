@@ -6,11 +6,13 @@
 #define HOTPATH_CLI_SERVE_COMMAND_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "observe/alert_rules.h"
+#include "runtime/repository/backend_registry.h"
 
 namespace hotpath::cli {
 
@@ -30,6 +32,9 @@ struct ServeArgs {
   // /v1/features/{events,read} (with --fraud, on the fraud store).
   std::string features;
   std::string state_dir = "hotpath-state";  // feature store WAL/snapshots, audit.db
+  // The fraud audit trail: empty = STATE/audit.db (SQLite); a SQLite file; or
+  // postgresql://user@host:port/db, one trail shared by many replicas.
+  std::string audit;
   double review_threshold = 0.5;
   double block_threshold = 0.9;
   int64_t model_timeout_us = 5000;
@@ -62,6 +67,12 @@ struct ServeArgs {
 
 // Serves until a signal; OK after a clean drain.
 Status RunServe(const ServeArgs& args);
+
+// The backends `serve` loads repositories with: the built-in tree backends
+// plus the dense engine ("dense", "onnx": a version folder with model.hpd or
+// model.onnx) and LibTorch ("torch": model.pt). Other commands that load a
+// repository (optimize) use the same table.
+Result<std::shared_ptr<BackendRegistry>> ServingBackends();
 
 }  // namespace hotpath::cli
 

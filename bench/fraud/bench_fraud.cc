@@ -118,7 +118,7 @@ Run Drive(int port, double rate, double seconds, uint64_t seed) {
 
 double ServerP99Us(const fs::path& state) {
   hotpath::audit::AuditLog::Options o;
-  o.path = (state / "audit.db").string();
+  o.location = (state / "audit.db").string();
   auto log = hotpath::audit::AuditLog::Open(o);
   if (!log.ok()) return -1;
   auto rows = (*log)->Range(0, INT64_MAX, 100'000'000);

@@ -1,104 +1,102 @@
 #include "pipeline/audit/audit_log.h"
 
-#include <sqlite3.h>
-
+#include <cmath>
 #include <future>
+#include <unordered_set>
+
+#include "pipeline/audit/internal/audit_backend.h"
+#include "pipeline/audit/internal/postgres_backend.h"
+#include "pipeline/audit/internal/sqlite_backend.h"
 
 namespace hotpath::audit {
 namespace {
 
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "unknown error";
-    sqlite3_free(err);
-    return InternalError(std::string("sqlite: ") + m + " in: " + sql);
+constexpr size_t kMaxIdBytes = 256;
+
+// True when `s` is well-formed UTF-8 without NUL bytes (what PostgreSQL's
+// text type accepts; SQLite is held to the same so both trails agree).
+bool IsStorableText(std::string_view s) {
+  static constexpr uint32_t kMinCodePoint[] = {0, 0x80, 0x800, 0x10000};  // by continuation bytes
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;  // continuation bytes
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < kMinCodePoint[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
   }
+  return true;
+}
+
+bool IsStorableId(std::string_view id) {
+  return !id.empty() && id.size() <= kMaxIdBytes && IsStorableText(id);
+}
+
+Status Validate(const AuditRecord& r) {
+  if (r.txn_id.empty() || r.txn_id.size() > kMaxIdBytes) {
+    return InvalidArgumentError("audit record: txn_id must be 1.." + std::to_string(kMaxIdBytes) +
+                                " bytes, got " + std::to_string(r.txn_id.size()));
+  }
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"txn_id", &r.txn_id}, {"decision", &r.decision}, {"detail_json", &r.detail_json}};
+  for (const auto& [field, text] : texts) {
+    if (!IsStorableText(*text)) {
+      return InvalidArgumentError(std::string("audit record: ") + field +
+                                  " is not UTF-8 text without NUL bytes");
+    }
+  }
+  if (!std::isfinite(r.score)) return InvalidArgumentError("audit record: score is not finite");
   return OkStatus();
 }
 
-Result<sqlite3*> OpenDb(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return InternalError("audit log '" + path + "': " + m);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  return db;
+bool IsPostgresUrl(const std::string& location) {
+  return location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0;
 }
-
-// RAII for prepared statements.
-struct Stmt {
-  sqlite3_stmt* s = nullptr;
-  ~Stmt() { sqlite3_finalize(s); }
-};
-
-AuditRecord ReadRow(sqlite3_stmt* s) {
-  auto text = [&](int i) {
-    const unsigned char* t = sqlite3_column_text(s, i);
-    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-  };
-  return AuditRecord{text(0), sqlite3_column_int64(s, 1), text(2), sqlite3_column_double(s, 3),
-                     sqlite3_column_int64(s, 4), text(5)};
-}
-
-constexpr const char* kColumns = "txn_id, timestamp_ms, decision, score, latency_us, detail";
 
 }  // namespace
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options) {
+  if (options.location.empty()) return InvalidArgumentError("audit log: location is empty");
   if (options.max_batch == 0 || options.max_pending == 0) {
     return InvalidArgumentError("audit log: max_batch and max_pending must be positive");
   }
-  ASSIGN_OR_RETURN(sqlite3 * writer, OpenDb(options.path));
-  const char* sync = options.durability == Durability::kMachine ? "PRAGMA synchronous=FULL;"
-                                                                 : "PRAGMA synchronous=OFF;";
-  // Checkpoints run on their own thread (PASSIVE: never blocking the
-  // writer), so a commit never waits for one.
-  Status s = Exec(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
-  if (s.ok()) s = Exec(writer, sync);
-  if (s.ok()) {
-    s = Exec(writer,
-             "CREATE TABLE IF NOT EXISTS decisions (txn_id TEXT PRIMARY KEY, timestamp_ms INTEGER "
-             "NOT NULL, decision TEXT NOT NULL, score REAL NOT NULL, latency_us INTEGER NOT NULL, "
-             "detail TEXT NOT NULL);"
-             "CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions(timestamp_ms);");
+  if (options.checkpoint_interval.count() <= 0 || options.connect_timeout.count() <= 0 ||
+      options.reconnect_interval.count() < 0) {
+    return InvalidArgumentError(
+        "audit log: checkpoint_interval and connect_timeout must be positive, "
+        "reconnect_interval not negative");
   }
-  if (!s.ok()) {
-    sqlite3_close(writer);
-    return s;
+  std::unique_ptr<internal::AuditBackend> backend;
+  if (IsPostgresUrl(options.location)) {
+    ASSIGN_OR_RETURN(backend, internal::PostgresBackend::Open(options));
+  } else {
+    ASSIGN_OR_RETURN(backend, internal::SqliteBackend::Open(options));
   }
-  Result<sqlite3*> reader = OpenDb(options.path);
-  if (!reader.ok()) {
-    sqlite3_close(writer);
-    return reader.status();
-  }
-  Result<sqlite3*> checkpointer = OpenDb(options.path);
-  if (!checkpointer.ok()) {
-    sqlite3_close(writer);
-    sqlite3_close(*reader);
-    return checkpointer.status();
-  }
-  return std::unique_ptr<AuditLog>(new AuditLog(options, writer, *reader, *checkpointer));
+  return std::unique_ptr<AuditLog>(new AuditLog(options, std::move(backend)));
 }
 
-AuditLog::AuditLog(const Options& options, sqlite3* writer, sqlite3* reader, sqlite3* checkpointer)
-    : options_(options), writer_(writer), reader_(reader), checkpointer_(checkpointer) {
+AuditLog::AuditLog(const Options& options, std::unique_ptr<internal::AuditBackend> backend)
+    : options_(options), backend_(std::move(backend)) {
   thread_ = std::thread([this] { WriterLoop(); });
-  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
-}
-
-void AuditLog::CheckpointLoop() {
-  MutexLock l(&mu_);
-  while (!stop_) {
-    checkpoint_cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + options_.checkpoint_interval);
-    if (stop_) break;
-    mu_.Unlock();
-    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    mu_.Lock();
-  }
 }
 
 AuditLog::~AuditLog() {
@@ -107,21 +105,17 @@ AuditLog::~AuditLog() {
     stop_ = true;
   }
   cv_.SignalAll();
-  checkpoint_cv_.SignalAll();
   thread_.join();
-  checkpoint_thread_.join();
-  sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-  sqlite3_close(checkpointer_);
-  sqlite3_close(writer_);
-  sqlite3_close(reader_);
 }
 
 Status AuditLog::Append(AuditRecord record, Done done) {
+  RETURN_IF_ERROR(Validate(record));
   {
     MutexLock l(&mu_);
     if (stop_) return UnavailableError("audit log is closing");
     if (queue_.size() >= options_.max_pending) {
-      return UnavailableError("audit log backlog is full (" + std::to_string(options_.max_pending) + " pending)");
+      return UnavailableError("audit log backlog is full (" + std::to_string(options_.max_pending) +
+                              " pending)");
     }
     queue_.push_back({std::move(record), std::move(done)});
   }
@@ -144,7 +138,8 @@ void AuditLog::WriterLoop() {
       while (!stop_ && queue_.empty()) cv_.Wait(&mu_);
       if (queue_.empty()) return;  // stopping and drained
       const size_t n = std::min(queue_.size(), options_.max_batch);
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + n));
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
     }
     CommitBatch(&batch);
@@ -153,39 +148,30 @@ void AuditLog::WriterLoop() {
 }
 
 void AuditLog::CommitBatch(std::vector<Pending>* batch) {
+  // A repeated id within the batch is refused here; the backend sees distinct ids.
   std::vector<Status> results(batch->size());
-  Status s = Exec(writer_, "BEGIN;");
-  Stmt insert;
-  const std::string sql = std::string("INSERT INTO decisions (") + kColumns + ") VALUES (?,?,?,?,?,?);";
-  if (s.ok() && sqlite3_prepare_v2(writer_, sql.c_str(), -1, &insert.s, nullptr) != SQLITE_OK) {
-    s = InternalError(std::string("sqlite: ") + sqlite3_errmsg(writer_));
-  }
-  for (size_t i = 0; s.ok() && i < batch->size(); ++i) {
-    const AuditRecord& r = (*batch)[i].record;
-    sqlite3_reset(insert.s);
-    sqlite3_bind_text(insert.s, 1, r.txn_id.data(), static_cast<int>(r.txn_id.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(insert.s, 2, r.timestamp_ms);
-    sqlite3_bind_text(insert.s, 3, r.decision.data(), static_cast<int>(r.decision.size()), SQLITE_STATIC);
-    sqlite3_bind_double(insert.s, 4, r.score);
-    sqlite3_bind_int64(insert.s, 5, r.latency_us);
-    sqlite3_bind_text(insert.s, 6, r.detail_json.data(), static_cast<int>(r.detail_json.size()), SQLITE_STATIC);
-    const int rc = sqlite3_step(insert.s);
-    if (rc == SQLITE_CONSTRAINT) {
-      results[i] = AlreadyExistsError("transaction '" + r.txn_id + "' is already in the audit log");
-    } else if (rc != SQLITE_DONE) {
-      s = InternalError(std::string("sqlite insert: ") + sqlite3_errmsg(writer_));
-    }
-  }
-  if (s.ok()) s = Exec(writer_, "COMMIT;");
-  if (!s.ok()) Exec(writer_, "ROLLBACK;").IgnoreError();
-  size_t committed = 0;
+  std::vector<const AuditRecord*> records;
+  std::vector<size_t> index;  // records[k] is (*batch)[index[k]]
+  std::unordered_set<std::string_view> ids;
   for (size_t i = 0; i < batch->size(); ++i) {
-    if (!s.ok()) results[i] = s;
-    if (results[i].ok()) ++committed;
+    const AuditRecord& r = (*batch)[i].record;
+    if (!ids.insert(r.txn_id).second) {
+      results[i] = AlreadyExistsError("transaction '" + r.txn_id + "' is already in the audit log");
+      continue;
+    }
+    records.push_back(&r);
+    index.push_back(i);
+  }
+  std::vector<Status> written(records.size());
+  const Status s = backend_->WriteBatch(records, &written);
+  size_t committed = 0;
+  for (size_t k = 0; k < records.size(); ++k) {
+    results[index[k]] = s.ok() ? written[k] : s;
+    committed += s.ok() && written[k].ok();
   }
   {
     MutexLock l(&mu_);
-    ++commits_;
+    commits_ += s.ok();
     committed_ += committed;
   }
   for (size_t i = 0; i < batch->size(); ++i) {
@@ -194,54 +180,20 @@ void AuditLog::CommitBatch(std::vector<Pending>* batch) {
 }
 
 Result<std::optional<AuditRecord>> AuditLog::Find(const std::string& txn_id) const {
-  MutexLock l(&reader_mu_);
-  Stmt q;
-  const std::string sql = std::string("SELECT ") + kColumns + " FROM decisions WHERE txn_id = ?;";
-  if (sqlite3_prepare_v2(reader_, sql.c_str(), -1, &q.s, nullptr) != SQLITE_OK) {
-    return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
-  }
-  sqlite3_bind_text(q.s, 1, txn_id.data(), static_cast<int>(txn_id.size()), SQLITE_STATIC);
-  const int rc = sqlite3_step(q.s);
-  if (rc == SQLITE_ROW) return std::optional<AuditRecord>(ReadRow(q.s));
-  if (rc == SQLITE_DONE) return std::optional<AuditRecord>();
-  return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
+  if (!IsStorableId(txn_id)) return std::optional<AuditRecord>();  // no such record can exist
+  return backend_->Find(txn_id);
 }
 
-Result<std::vector<AuditRecord>> AuditLog::Range(int64_t from_ms, int64_t to_ms, size_t limit) const {
-  MutexLock l(&reader_mu_);
-  Stmt q;
-  const std::string sql = std::string("SELECT ") + kColumns +
-                          " FROM decisions WHERE timestamp_ms >= ? AND timestamp_ms < ? "
-                          "ORDER BY timestamp_ms, txn_id LIMIT ?;";
-  if (sqlite3_prepare_v2(reader_, sql.c_str(), -1, &q.s, nullptr) != SQLITE_OK) {
-    return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
-  }
-  sqlite3_bind_int64(q.s, 1, from_ms);
-  sqlite3_bind_int64(q.s, 2, to_ms);
-  sqlite3_bind_int64(q.s, 3, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-  std::vector<AuditRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) out.push_back(ReadRow(q.s));
-  if (rc != SQLITE_DONE) return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
-  return out;
+Result<std::vector<AuditRecord>> AuditLog::Range(int64_t from_ms, int64_t to_ms,
+                                                 size_t limit) const {
+  return backend_->Range(from_ms, to_ms, limit);
 }
 
 Result<std::vector<std::string>> AuditLog::RecentIds(size_t limit) const {
-  MutexLock l(&reader_mu_);
-  Stmt q;
-  const char* sql = "SELECT txn_id FROM decisions ORDER BY timestamp_ms DESC LIMIT ?;";
-  if (sqlite3_prepare_v2(reader_, sql, -1, &q.s, nullptr) != SQLITE_OK) {
-    return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
-  }
-  sqlite3_bind_int64(q.s, 1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) {
-    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0)));
-  }
-  if (rc != SQLITE_DONE) return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
-  return out;
+  return backend_->RecentIds(limit);
 }
+
+const std::string& AuditLog::description() const { return backend_->description(); }
 
 uint64_t AuditLog::commits() const {
   MutexLock l(&mu_);

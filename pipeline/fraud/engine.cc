@@ -64,6 +64,11 @@ bool FraudEngine::Remember(const std::string& id) {
   return true;
 }
 
+void FraudEngine::Forget(const std::string& id) {
+  MutexLock l(&mu_);
+  seen_.erase(id);  // its seen_order_ entry stays; evicting it later is harmless
+}
+
 void FraudEngine::Decide(Transaction t, Done done) {
   auto call = std::make_shared<Call>(schema_);
   call->start = options_.clock->Now();
@@ -182,11 +187,18 @@ void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
   std::string alert;
   if (options_.alerts != nullptr && rec.decision >= options_.alert_at) alert = a.detail_json;
   AlertSink* sink = options_.alerts;
-  Status s = options_.audit->Append(std::move(a), [call, sink, alert = std::move(alert)](const Status& st) {
+  // A decision the trail did not record (saturated, server unreachable) is
+  // an error to the caller, and its id leaves the dedupe window so that a
+  // retry is decided rather than refused as a duplicate.
+  Status s = options_.audit->Append(std::move(a), [this, call, sink, alert = std::move(alert)](const Status& st) {
     if (st.ok() && !alert.empty()) sink->Publish(alert);
+    if (!st.ok() && st.code() != StatusCode::kAlreadyExists) Forget(call->txn.id);
     call->done(st, call->record);
   });
-  if (!s.ok()) call->done(s, rec);
+  if (!s.ok()) {
+    Forget(call->txn.id);
+    call->done(s, rec);
+  }
 }
 
 }  // namespace hotpath::fraud

@@ -91,7 +91,9 @@ class FraudEngine {
   // Decides on `t` (already validated by ParseTransaction). `done` gets OK and
   // the record once it is durable; ALREADY_EXISTS for a duplicate id;
   // INVALID_ARGUMENT when the feature store refuses the event (e.g. too late);
-  // UNAVAILABLE when the audit log is saturated.
+  // UNAVAILABLE when the audit log is saturated or its server unreachable
+  // (the decision was not recorded; the id is forgotten, so a retry is
+  // decided — its event then counts twice in the features).
   void Decide(Transaction t, Done done);
 
  private:
@@ -99,6 +101,7 @@ class FraudEngine {
   explicit FraudEngine(const Options& options, std::unique_ptr<FraudFeaturizer> featurizer,
                        std::shared_ptr<const rules::Schema> schema);
   bool Remember(const std::string& id) EXCLUDES(mu_);
+  void Forget(const std::string& id) EXCLUDES(mu_);
   void AfterModel(const std::shared_ptr<Call>& call, const Status& model_status);
   void Finish(const std::shared_ptr<Call>& call);
   void AddContributions(const Call& call, std::vector<std::string>* reasons) const;

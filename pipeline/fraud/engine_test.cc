@@ -9,10 +9,12 @@
 #include <filesystem>
 #include <future>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "observe/metrics.h"
+#include "pipeline/audit/internal/postgres_server_process.h"
 #include "runtime/tree/testing/xgboost_trainer.h"
 #include "runtime/tree/tree_model.h"
 
@@ -46,7 +48,7 @@ class FraudEngineTest : public ::testing::Test {
     rules_ = std::move(*rules);
     TrainModel();
     audit::AuditLog::Options ao;
-    ao.path = (dir_ / "audit.db").string();
+    ao.location = (dir_ / "audit.db").string();
     auto audit = audit::AuditLog::Open(ao);
     ASSERT_TRUE(audit.ok());
     audit_ = std::move(*audit);
@@ -228,6 +230,41 @@ TEST_F(FraudEngineTest, TooLateEventIsRefusedWithTheReason) {
   auto [s, rec] = DecideSync(*engine_, t);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("'old'"), std::string::npos) << s.message();
+}
+
+// The audit trail on a PostgreSQL server that goes away: the decision is an
+// explicit UNAVAILABLE naming the server (never an unrecorded OK), and once
+// the server is back the client's retry of that id is decided and recorded.
+TEST_F(FraudEngineTest, AuditServerOutageIsAnErrorAndTheRetryIsRecorded) {
+  if (audit::internal::PostgresServerProcess::FindBinDir().empty()) GTEST_SKIP() << "PostgreSQL is not installed";
+  audit::internal::PostgresServerProcess server({});
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_TRUE(server.CreateDatabase("fraud").ok());
+  audit::AuditLog::Options ao;
+  ao.location = server.Url("fraud");
+  ao.reconnect_interval = std::chrono::milliseconds(20);
+  engine_.reset();
+  auto audit = audit::AuditLog::Open(ao);
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  audit_ = std::move(*audit);
+  engine_ = MakeEngine(std::chrono::milliseconds(50));
+  ASSERT_TRUE(DecideSync(*engine_, Txn("before", 10, false)).first.ok());
+
+  server.Stop();
+  auto [s, rec] = DecideSync(*engine_, Txn("during", 10, false));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("127.0.0.1:" + std::to_string(server.port())), std::string::npos) << s.message();
+
+  ASSERT_TRUE(server.Start().ok());
+  Status retry = UnavailableError("not tried");
+  for (int attempt = 0; attempt < 100 && retry.code() == StatusCode::kUnavailable; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    retry = DecideSync(*engine_, Txn("during", 10, false)).first;
+  }
+  ASSERT_TRUE(retry.ok()) << retry.ToString();
+  auto stored = audit_->Find("during");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(DecideSync(*engine_, Txn("during", 10, false)).first.code(), StatusCode::kAlreadyExists);
 }
 
 }  // namespace

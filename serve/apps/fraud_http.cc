@@ -32,6 +32,45 @@ bool ParseInt(std::string_view s, int64_t* out) {
 
 }  // namespace
 
+FraudHttpApp::FraudHttpApp(fraud::FraudEngine* engine, audit::AuditLog* audit, rules::ReloadableRuleSet* rules,
+                           std::string rules_path)
+    : engine_(engine), audit_(audit), rules_(rules), rules_path_(std::move(rules_path)) {
+  query_thread_ = std::thread([this] { QueryLoop(); });
+}
+
+FraudHttpApp::~FraudHttpApp() {
+  {
+    MutexLock l(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  query_thread_.join();
+}
+
+void FraudHttpApp::RunQuery(Query query, Respond respond) {
+  {
+    MutexLock l(&mu_);
+    if (queries_.size() >= kMaxQueuedQueries) {
+      return respond(JsonError(503, "too many audit-trail queries waiting (" + std::to_string(kMaxQueuedQueries) + ")"));
+    }
+    queries_.emplace_back(std::move(query), std::move(respond));
+  }
+  cv_.Signal();
+}
+
+void FraudHttpApp::QueryLoop() {
+  MutexLock l(&mu_);
+  for (;;) {
+    while (!stop_ && queries_.empty()) cv_.Wait(&mu_);
+    if (queries_.empty()) return;  // stopping and drained
+    auto [query, respond] = std::move(queries_.front());
+    queries_.pop_front();
+    mu_.Unlock();
+    respond(query());
+    mu_.Lock();
+  }
+}
+
 bool FraudHttpApp::Handle(const HttpAppRequest& r, Respond respond) {
   constexpr std::string_view kDecisions = "/v1/fraud/decisions";
   if (r.path == "/v1/fraud/decide") {
@@ -50,9 +89,10 @@ bool FraudHttpApp::Handle(const HttpAppRequest& r, Respond respond) {
     if (r.method != "GET") {
       respond(JsonError(405, "use GET for /v1/fraud/decisions"));
     } else if (r.path.size() == kDecisions.size()) {
-      respond(Range(r.query));
+      Range(r.query, std::move(respond));
     } else if (r.path[kDecisions.size()] == '/') {
-      respond(Lookup(r.path.substr(kDecisions.size() + 1)));
+      RunQuery([this, id = std::string(r.path.substr(kDecisions.size() + 1))] { return Lookup(id); },
+               std::move(respond));
     } else {
       return false;
     }
@@ -70,31 +110,35 @@ void FraudHttpApp::Decide(const HttpAppRequest& r, Respond respond) {
   });
 }
 
-HttpAppResponse FraudHttpApp::Lookup(std::string_view id) const {
-  Result<std::optional<audit::AuditRecord>> rec = audit_->Find(std::string(id));
-  if (!rec.ok()) return JsonError(500, rec.status().message());
-  if (!rec->has_value()) return JsonError(404, "no decision for transaction '" + std::string(id) + "'");
+HttpAppResponse FraudHttpApp::Lookup(const std::string& id) const {
+  Result<std::optional<audit::AuditRecord>> rec = audit_->Find(id);
+  if (!rec.ok()) return JsonError(HttpStatusFor(rec.status().code()), rec.status().message());
+  if (!rec->has_value()) return JsonError(404, "no decision for transaction '" + id + "'");
   return {200, "application/json", (*rec)->detail_json};
 }
 
-HttpAppResponse FraudHttpApp::Range(std::string_view query) const {
+void FraudHttpApp::Range(std::string_view query, Respond respond) {
   int64_t from = 0, to = 0, limit = 1000;
   if (!ParseInt(QueryParam(query, "from_ms"), &from) || !ParseInt(QueryParam(query, "to_ms"), &to)) {
-    return JsonError(400, "from_ms and to_ms (Unix milliseconds) are required");
+    return respond(JsonError(400, "from_ms and to_ms (Unix milliseconds) are required"));
   }
   const std::string_view l = QueryParam(query, "limit");
   if (!l.empty() && (!ParseInt(l, &limit) || limit < 1 || limit > 100000)) {
-    return JsonError(400, "limit must be an integer in 1..100000");
+    return respond(JsonError(400, "limit must be an integer in 1..100000"));
   }
-  Result<std::vector<audit::AuditRecord>> rows = audit_->Range(from, to, static_cast<size_t>(limit));
-  if (!rows.ok()) return JsonError(500, rows.status().message());
-  std::string body = "{\"decisions\": [";
-  for (size_t i = 0; i < rows->size(); ++i) {
-    if (i) body += ',';
-    body += (*rows)[i].detail_json;
-  }
-  body += "]}";
-  return {200, "application/json", std::move(body)};
+  RunQuery(
+      [this, from, to, limit]() -> HttpAppResponse {
+        Result<std::vector<audit::AuditRecord>> rows = audit_->Range(from, to, static_cast<size_t>(limit));
+        if (!rows.ok()) return JsonError(HttpStatusFor(rows.status().code()), rows.status().message());
+        std::string body = "{\"decisions\": [";
+        for (size_t i = 0; i < rows->size(); ++i) {
+          if (i) body += ',';
+          body += (*rows)[i].detail_json;
+        }
+        body += "]}";
+        return {200, "application/json", std::move(body)};
+      },
+      std::move(respond));
 }
 
 HttpAppResponse FraudHttpApp::ReloadRules() {

@@ -1,0 +1,216 @@
+#include "pipeline/audit/internal/sqlite_backend.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace hotpath::audit::internal {
+namespace {
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown error";
+    sqlite3_free(err);
+    return InternalError(std::string("sqlite: ") + m + " in: " + sql);
+  }
+  return OkStatus();
+}
+
+Result<sqlite3*> OpenDb(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return InternalError("audit log '" + path + "': " + m);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
+// RAII for prepared statements.
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  ~Stmt() { sqlite3_finalize(s); }
+};
+
+Status Prepare(sqlite3* db, const std::string& sql, Stmt* stmt) {
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt->s, nullptr) != SQLITE_OK) {
+    return InternalError(std::string("sqlite: ") + sqlite3_errmsg(db));
+  }
+  return OkStatus();
+}
+
+int64_t ClampLimit(size_t limit) {
+  return static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX));
+}
+
+AuditRecord ReadRow(sqlite3_stmt* s) {
+  auto text = [&](int i) {
+    const unsigned char* t = sqlite3_column_text(s, i);
+    return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(s, i))
+             : std::string();
+  };
+  return AuditRecord{text(0),
+                     sqlite3_column_int64(s, 1),
+                     text(2),
+                     sqlite3_column_double(s, 3),
+                     sqlite3_column_int64(s, 4),
+                     text(5)};
+}
+
+constexpr const char* kColumns = "txn_id, timestamp_ms, decision, score, latency_us, detail";
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(const AuditLog::Options& options) {
+  ASSIGN_OR_RETURN(sqlite3 * writer, OpenDb(options.location));
+  const char* sync = options.durability == AuditLog::Durability::kMachine
+                         ? "PRAGMA synchronous=FULL;"
+                         : "PRAGMA synchronous=OFF;";
+  // Checkpoints run on their own thread (PASSIVE: never blocking the
+  // writer), so a commit never waits for one.
+  Status s = Exec(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+  if (s.ok()) s = Exec(writer, sync);
+  if (s.ok()) {
+    s = Exec(writer,
+             "CREATE TABLE IF NOT EXISTS decisions (txn_id TEXT PRIMARY KEY, timestamp_ms INTEGER "
+             "NOT NULL, decision TEXT NOT NULL, score REAL NOT NULL, latency_us INTEGER NOT NULL, "
+             "detail TEXT NOT NULL);"
+             "CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions(timestamp_ms);");
+  }
+  if (!s.ok()) {
+    sqlite3_close(writer);
+    return s;
+  }
+  Result<sqlite3*> reader = OpenDb(options.location);
+  if (!reader.ok()) {
+    sqlite3_close(writer);
+    return reader.status();
+  }
+  Result<sqlite3*> checkpointer = OpenDb(options.location);
+  if (!checkpointer.ok()) {
+    sqlite3_close(writer);
+    sqlite3_close(*reader);
+    return checkpointer.status();
+  }
+  return std::unique_ptr<SqliteBackend>(new SqliteBackend(options, writer, *reader, *checkpointer));
+}
+
+SqliteBackend::SqliteBackend(const AuditLog::Options& options, sqlite3* writer, sqlite3* reader,
+                             sqlite3* checkpointer)
+    : path_(options.location),
+      checkpoint_interval_(options.checkpoint_interval),
+      writer_(writer),
+      reader_(reader),
+      checkpointer_(checkpointer) {
+  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+}
+
+SqliteBackend::~SqliteBackend() {
+  {
+    MutexLock l(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  checkpoint_thread_.join();
+  sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_close(checkpointer_);
+  sqlite3_close(writer_);
+  sqlite3_close(reader_);
+}
+
+void SqliteBackend::CheckpointLoop() {
+  MutexLock l(&mu_);
+  while (!stop_) {
+    cv_.WaitUntil(&mu_, std::chrono::steady_clock::now() + checkpoint_interval_);
+    if (stop_) break;
+    mu_.Unlock();
+    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    mu_.Lock();
+  }
+}
+
+Status SqliteBackend::WriteBatch(const std::vector<const AuditRecord*>& records,
+                                 std::vector<Status>* results) {
+  RETURN_IF_ERROR(Exec(writer_, "BEGIN;"));
+  Stmt insert;
+  Status s = Prepare(writer_,
+                     std::string("INSERT INTO decisions (") + kColumns + ") VALUES (?,?,?,?,?,?);",
+                     &insert);
+  for (size_t i = 0; s.ok() && i < records.size(); ++i) {
+    const AuditRecord& r = *records[i];
+    sqlite3_reset(insert.s);
+    sqlite3_bind_text(insert.s, 1, r.txn_id.data(), static_cast<int>(r.txn_id.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(insert.s, 2, r.timestamp_ms);
+    sqlite3_bind_text(insert.s, 3, r.decision.data(), static_cast<int>(r.decision.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_double(insert.s, 4, r.score);
+    sqlite3_bind_int64(insert.s, 5, r.latency_us);
+    sqlite3_bind_text(insert.s, 6, r.detail_json.data(), static_cast<int>(r.detail_json.size()),
+                      SQLITE_STATIC);
+    const int rc = sqlite3_step(insert.s);
+    if (rc == SQLITE_CONSTRAINT) {
+      (*results)[i] =
+          AlreadyExistsError("transaction '" + r.txn_id + "' is already in the audit log");
+    } else if (rc != SQLITE_DONE) {
+      s = InternalError(std::string("sqlite insert: ") + sqlite3_errmsg(writer_));
+    }
+  }
+  if (s.ok()) s = Exec(writer_, "COMMIT;");
+  if (!s.ok()) Exec(writer_, "ROLLBACK;").IgnoreError();
+  return s;
+}
+
+Result<std::optional<AuditRecord>> SqliteBackend::Find(const std::string& txn_id) {
+  MutexLock l(&reader_mu_);
+  Stmt q;
+  RETURN_IF_ERROR(Prepare(
+      reader_, std::string("SELECT ") + kColumns + " FROM decisions WHERE txn_id = ?;", &q));
+  sqlite3_bind_text(q.s, 1, txn_id.data(), static_cast<int>(txn_id.size()), SQLITE_STATIC);
+  const int rc = sqlite3_step(q.s);
+  if (rc == SQLITE_ROW) return std::optional<AuditRecord>(ReadRow(q.s));
+  if (rc == SQLITE_DONE) return std::optional<AuditRecord>();
+  return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
+}
+
+Result<std::vector<AuditRecord>> SqliteBackend::Range(int64_t from_ms, int64_t to_ms,
+                                                      size_t limit) {
+  MutexLock l(&reader_mu_);
+  Stmt q;
+  RETURN_IF_ERROR(Prepare(reader_,
+                          std::string("SELECT ") + kColumns +
+                              " FROM decisions WHERE timestamp_ms >= ? AND timestamp_ms < ? "
+                              "ORDER BY timestamp_ms, txn_id LIMIT ?;",
+                          &q));
+  sqlite3_bind_int64(q.s, 1, from_ms);
+  sqlite3_bind_int64(q.s, 2, to_ms);
+  sqlite3_bind_int64(q.s, 3, ClampLimit(limit));
+  std::vector<AuditRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) out.push_back(ReadRow(q.s));
+  if (rc != SQLITE_DONE) return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteBackend::RecentIds(size_t limit) {
+  MutexLock l(&reader_mu_);
+  Stmt q;
+  RETURN_IF_ERROR(
+      Prepare(reader_, "SELECT txn_id FROM decisions ORDER BY timestamp_ms DESC LIMIT ?;", &q));
+  sqlite3_bind_int64(q.s, 1, ClampLimit(limit));
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0)),
+                     sqlite3_column_bytes(q.s, 0));
+  }
+  if (rc != SQLITE_DONE) return InternalError(std::string("sqlite: ") + sqlite3_errmsg(reader_));
+  return out;
+}
+
+}  // namespace hotpath::audit::internal
