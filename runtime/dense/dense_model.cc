@@ -10,7 +10,9 @@
 #include "runtime/dense/internal/eltwise.h"
 #include "runtime/dense/internal/gemm.h"
 #include "runtime/dense/internal/qgemm.h"
+#include "runtime/dense/internal/tree_head.h"
 #include "runtime/dense/onnx_import.h"
+#include "runtime/tree/tree_model.h"
 
 namespace hotpath::dense {
 namespace internal {
@@ -33,6 +35,8 @@ struct CompiledNode {
   std::vector<float> scale, shift;
   BinaryOp binary = BinaryOp::kAdd;
   NormKind norm = NormKind::kL2;
+  std::shared_ptr<const TreeModel> trees;
+  TreeHead tree_head;
 };
 
 namespace {
@@ -107,6 +111,8 @@ CompiledNode Compile(const Graph& g, const Node& node, const std::vector<int>& s
   c.shift = node.shift;
   c.binary = node.binary;
   c.norm = node.norm;
+  c.trees = node.trees;
+  c.tree_head = node.tree_head;
   return c;
 }
 
@@ -150,6 +156,16 @@ void RunConcat(const CompiledNode& c, const ChunkFrame& f, size_t rows) {
   }
 }
 
+// Every value's rows are contiguous (row stride == width), as the tree
+// engine reads and writes them.
+void RunTrees(const CompiledNode& c, const ChunkFrame& f, size_t rows) {
+  const ConstMatrixRef x = f.In(c.in_slots[0], c.in_widths[0]);
+  float* y = f.Out(c.out_slot, c.width).data;
+  // kMargin over a validated graph's buffers cannot fail.
+  c.trees->Predict(x.data, rows, OutputKind::kMargin, y).IgnoreError();
+  ApplyTreeHead(c.tree_head, rows, c.trees->OutputWidth(OutputKind::kMargin), c.width, y);
+}
+
 void RunNode(const CompiledNode& c, const ChunkFrame& f, size_t rows) {
   const ConstMatrixRef x = f.In(c.in_slots[0], c.in_widths[0]);
   const MatrixRef y = f.Out(c.out_slot, c.width);
@@ -170,6 +186,8 @@ void RunNode(const CompiledNode& c, const ChunkFrame& f, size_t rows) {
       return SoftmaxRows(x, rows, c.width, y);
     case OpKind::kNormalize:
       return NormalizeRows(c.norm, x, rows, c.width, y);
+    case OpKind::kTreeEnsemble:
+      return RunTrees(c, f, rows);
   }
 }
 

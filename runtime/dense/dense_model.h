@@ -3,7 +3,8 @@
 // AVX-512, AVX2+FMA, scalar).
 //
 // Create() validates the graph, folds nothing further (importers fuse), packs
-// the weights into the kernels' panel layout and plans scratch: each value gets
+// the weights into the kernels' panel layout (a kTreeEnsemble node keeps its
+// compiled TreeModel, run on each chunk) and plans scratch: each value gets
 // a slot in a per-thread arena that is reused between values whose lifetimes
 // do not overlap. Predict() never allocates once a thread's arena has grown
 // to the model's size (the first call on each thread). Rows are processed in

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "runtime/tree/tree_model.h"
+
 namespace hotpath::dense {
 namespace {
 
@@ -46,6 +48,23 @@ Status CheckDense(const Node& node, size_t index, int64_t in, int64_t out) {
   return OkStatus();
 }
 
+Status CheckTrees(const Node& node, size_t index, int64_t in, int64_t out) {
+  RETURN_IF_ERROR(CheckArity(node, index, 1));
+  if (node.trees == nullptr) return NodeError(node, index, "tree ensemble without trees");
+  if (node.trees->num_features() != in) {
+    return NodeError(node, index,
+                     "trees read " + std::to_string(node.trees->num_features()) +
+                         " features from a value of width " + std::to_string(in));
+  }
+  const TreeHead& h = node.tree_head;
+  const int64_t margins = node.trees->OutputWidth(OutputKind::kMargin);
+  if (h.binary && margins != 1) return NodeError(node, index, "binary head needs one margin");
+  if (!h.bias.empty()) RETURN_IF_ERROR(CheckSize(node, index, "tree bias", h.bias.size(), margins));
+  if (h.post > TreePost::kProbit) return NodeError(node, index, "unknown tree post transform");
+  if (out != TreeEnsembleWidth(node)) return NodeError(node, index, "tree output width differs");
+  return OkStatus();
+}
+
 // Checks the node's shape rule; `in` is the width of input 0.
 Status CheckKind(const Node& node, size_t index, const Graph& g, int64_t in, int64_t out) {
   switch (node.kind) {
@@ -74,6 +93,8 @@ Status CheckKind(const Node& node, size_t index, const Graph& g, int64_t in, int
     case OpKind::kNormalize:
       RETURN_IF_ERROR(CheckArity(node, index, 1));
       break;
+    case OpKind::kTreeEnsemble:
+      return CheckTrees(node, index, in, out);
     default:
       return NodeError(node, index, "unknown op kind");
   }
@@ -139,6 +160,10 @@ float ApplyActivation(const ActivationSpec& spec, float x) {
   return x;
 }
 
+int64_t TreeEnsembleWidth(const Node& node) {
+  return node.tree_head.binary ? 2 : node.trees->OutputWidth(OutputKind::kMargin);
+}
+
 Status ValidateGraph(const Graph& g) {
   if (g.widths.empty()) return InvalidArgumentError("dense graph has no values");
   for (size_t v = 0; v < g.widths.size(); ++v) {
@@ -163,6 +188,7 @@ size_t GraphBytes(const Graph& g) {
     bytes += sizeof(float) * (n.weights.size() + n.bias.size() + n.weight_scale.size() +
                               n.scale.size() + n.shift.size());
     bytes += n.qweights.size();
+    if (n.trees != nullptr) bytes += n.trees->MemoryBytes();
   }
   return bytes;
 }

@@ -3,15 +3,22 @@
 // Importers (ONNX, the native `.hpd` format) produce a Graph; optimisers
 // (optimize/: int8 quantisation, pruning) rewrite one; DenseModel compiles one
 // into packed kernels. Every value is a row-major [rows, width] matrix; value 0
-// is the model input. Nodes are in topological order.
+// is the model input. Nodes are in topological order. A tree ensemble (ONNX
+// TreeEnsembleRegressor/Classifier) is one node whose trees the tree engine
+// (runtime/tree) runs.
 #ifndef HOTPATH_RUNTIME_DENSE_GRAPH_H_
 #define HOTPATH_RUNTIME_DENSE_GRAPH_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+
+namespace hotpath {
+class TreeModel;
+}
 
 namespace hotpath::dense {
 
@@ -36,18 +43,42 @@ struct ActivationSpec {
 float ApplyActivation(const ActivationSpec& spec, float x);
 
 enum class OpKind : uint8_t {
-  kDense,       // out = act(in · weights + bias); weights [in_width, out_width]
-  kQuantDense,  // kDense with int8 weights (per-column scales) and int8 activations
-  kAffine,      // out = in * scale + shift, per column
-  kActivation,  // out = act(in), elementwise
-  kBinary,      // out = in0 (op) in1, same widths
-  kConcat,      // out = [in0 | in1 | ...] along columns
-  kSoftmax,     // softmax over each row
-  kNormalize,   // each row divided by its max-abs, L1 or L2 norm
+  kDense,         // out = act(in · weights + bias); weights [in_width, out_width]
+  kQuantDense,    // kDense with int8 weights (per-column scales) and int8 activations
+  kAffine,        // out = in * scale + shift, per column
+  kActivation,    // out = act(in), elementwise
+  kBinary,        // out = in0 (op) in1, same widths
+  kConcat,        // out = [in0 | in1 | ...] along columns
+  kSoftmax,       // softmax over each row
+  kNormalize,     // each row divided by its max-abs, L1 or L2 norm
+  kTreeEnsemble,  // out = tree_head(margins of `trees`); see TreeHead
 };
 
 enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kDiv };
 enum class NormKind : uint8_t { kMax, kL1, kL2 };
+
+// ONNX post_transform of a tree ensemble, as the ONNX reference evaluator
+// (onnx/reference/ops/aionnxml) computes it.
+enum class TreePost : uint8_t {
+  kNone,
+  kLogistic,     // 1 / (1 + exp(-m)) per element
+  kSoftmax,      // over the row
+  kSoftmaxZero,  // softmax over the row's entries with |m| > 1e-7; the others become
+                 // m * exp(-max) (~0); a row summing to 0 becomes 0.5 everywhere
+  kProbit,       // sqrt(2) * erfinv(2m - 1) per element, erfinv by Winitzki's
+                 // approximation (a = 0.147) as the reference and onnxruntime
+};
+
+// What turns the tree engine's margins m [rows, margins] into the node's
+// output: m + bias, then (binary) the two-column expansion, then post.
+struct TreeHead {
+  std::vector<float> bias;  // [margins] added after the trees' sum; empty: none
+  TreePost post = TreePost::kNone;
+  // A binary classifier with one score column s: the output is [rows, 2],
+  // [1 - s, s] for post kNone and kProbit, [-s, s] for the others, then post
+  // is applied to both columns (the ONNX reference's binary case).
+  bool binary = false;
+};
 
 struct Node {
   OpKind kind = OpKind::kDense;
@@ -69,7 +100,16 @@ struct Node {
   std::vector<float> shift;  // kAffine: [out_width]
   BinaryOp binary = BinaryOp::kAdd;
   NormKind norm = NormKind::kL2;
+
+  // kTreeEnsemble: the compiled trees (immutable, shared by graph copies),
+  // whose kMargin output feeds tree_head.
+  std::shared_ptr<const TreeModel> trees;
+  TreeHead tree_head;
 };
+
+// Output width of a kTreeEnsemble node: 2 for a binary head, else the trees'
+// margin width. REQUIRES: node.trees is set.
+int64_t TreeEnsembleWidth(const Node& node);
 
 struct Graph {
   std::vector<int64_t> widths;  // per value id; widths[0] is the input width
@@ -83,7 +123,8 @@ struct Graph {
 // naming the node and the field otherwise. Widths are limited to 2^24.
 Status ValidateGraph(const Graph& graph);
 
-// Weight + bias + state bytes of the graph (the model's memory footprint).
+// Weight + bias + state bytes of the graph, tree ensembles included (the
+// model's memory footprint).
 size_t GraphBytes(const Graph& graph);
 
 // Multiply-adds per row of the dense and quantised layers.

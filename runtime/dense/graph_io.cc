@@ -160,6 +160,12 @@ Result<Graph> ParseGraph(std::string_view bytes) {
 }
 
 Status WriteGraphFile(const Graph& graph, const std::filesystem::path& path) {
+  for (const Node& n : graph.nodes) {
+    if (n.kind == OpKind::kTreeEnsemble) {
+      return InvalidArgumentError("hpd: node '" + n.name +
+                                  "' is a tree ensemble, which has no .hpd form");
+    }
+  }
   const std::string bytes = SerializeGraph(graph);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

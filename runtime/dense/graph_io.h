@@ -15,13 +15,16 @@
 
 namespace hotpath::dense {
 
+// REQUIRES: no kTreeEnsemble node (tree ensembles have no .hpd form; their
+// artifact stays the ONNX file). WriteGraphFile checks this.
 std::string SerializeGraph(const Graph& graph);
 
 // Parses and validates; INVALID_ARGUMENT naming the field for truncated or
 // corrupt bytes. Never reads past `bytes`.
 Result<Graph> ParseGraph(std::string_view bytes);
 
-// Writes SerializeGraph(graph) to `path`; INTERNAL when the write fails.
+// Writes SerializeGraph(graph) to `path`; INVALID_ARGUMENT naming the node
+// for a graph holding a tree ensemble, INTERNAL when the write fails.
 Status WriteGraphFile(const Graph& graph, const std::filesystem::path& path);
 
 }  // namespace hotpath::dense

@@ -1,7 +1,8 @@
-// Mutated ONNX and .hpd bytes: every one ends in a model or an error, and a
-// model that loads also predicts.
+// Mutated ONNX (dense and tree-ensemble models) and .hpd bytes: every one
+// ends in a model or an error, and a model that loads also predicts.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "runtime/dense/dense_model.h"
@@ -122,6 +123,102 @@ TEST(FuzzTest, FieldMutationsNeverCrash) {
     for (int e = 0; e < 1 + static_cast<int>(rng() % 3); ++e) MutateFields(&m, &rng);
     LoadAndMaybePredict(ImportOnnx(m.SerializeAsString()));
   }
+}
+
+// Scaler -> TreeEnsembleClassifier (every branch mode) -> ZipMap.
+std::string SampleTreeOnnx() {
+  OnnxBuilder b(3, 15, 3);
+  auto* s = b.Node("Scaler", {"x"}, "ai.onnx.ml");
+  testing::SetAttr(s, "scale", std::vector<float>{2.0f});
+  auto* t = b.Node("TreeEnsembleClassifier", {OnnxBuilder::Out(s)}, "ai.onnx.ml");
+  t->set_output(0, "label");
+  t->add_output("probabilities");
+  testing::SetTreeAttrs(t,
+                        {{0, 0, "BRANCH_LEQ", 0, 0.5f, 1, 2, 1},
+                         {0, 1, "BRANCH_EQ", 1, 1.0f, 3, 4, 0},
+                         {0, 2, "BRANCH_NEQ", 2, -1.0f, 5, 6, 1},
+                         {0, 3},
+                         {0, 4},
+                         {0, 5},
+                         {0, 6},
+                         {1, 0, "BRANCH_GT", 2, 0.0f, 1, 2, 0},
+                         {1, 1, "BRANCH_LT", 0, 1.0f, 3, 4, 1},
+                         {1, 2, "BRANCH_GTE", 1, 0.0f, 3, 4, 0},
+                         {1, 3},
+                         {1, 4}},
+                        {{0, 3, 0, 0.5f},
+                         {0, 4, 1, 0.25f},
+                         {0, 5, 2, -0.5f},
+                         {0, 6, 0, 1.0f},
+                         {1, 3, 1, 0.75f},
+                         {1, 4, 2, 0.125f}},
+                        "class_");
+  testing::SetInts(t, "classlabels_int64s", {4, 5, 6});
+  testing::SetAttr(t, "post_transform", std::string("SOFTMAX"));
+  testing::SetAttr(t, "base_values", std::vector<float>{0.1f, 0.2f, 0.3f});
+  auto* z = b.Node("ZipMap", {"probabilities"}, "ai.onnx.ml");
+  testing::SetInts(z, "classlabels_int64s", {4, 5, 6});
+  b.Output("label");
+  b.Output(OnnxBuilder::Out(z));
+  return b.Serialize();
+}
+
+TEST(FuzzTest, MutatedTreeEnsembleOnnxNeverCrashes) {
+  const std::string good = SampleTreeOnnx();
+  ASSERT_TRUE(ImportOnnx(good).ok()) << ImportOnnx(good).status().ToString();
+  std::mt19937_64 rng(15);
+  int loaded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const auto g = ImportOnnx(Mutate(good, &rng));
+    loaded += g.ok();
+    LoadAndMaybePredict(g);
+  }
+  RecordProperty("loaded", loaded);
+}
+
+// Field-level mutations of the tree attributes: ids, features, modes,
+// thresholds, weights, lengths, labels, transforms.
+void MutateTreeFields(onnx::NodeProto* t, std::mt19937_64* rng) {
+  std::uniform_int_distribution<int> small(-2, 8);
+  auto* a = t->mutable_attribute((*rng)() % t->attribute_size());
+  const float specials[] = {NAN, INFINITY, -INFINITY, 0.0f, 1e30f};
+  const char* words[] = {"LEAF", "BRANCH_EQ", "BRANCH_XX", "SOFTMAX_ZERO", "PROBIT", "MAX", ""};
+  switch ((*rng)() % 5) {
+    case 0:
+      if (a->ints_size() > 0) a->set_ints((*rng)() % a->ints_size(), small(*rng));
+      break;
+    case 1:
+      if (a->floats_size() > 0) a->set_floats((*rng)() % a->floats_size(), specials[(*rng)() % 5]);
+      break;
+    case 2:
+      if (a->strings_size() > 0) a->set_strings((*rng)() % a->strings_size(), words[(*rng)() % 7]);
+      if (a->has_s()) a->set_s(words[(*rng)() % 7]);
+      break;
+    case 3:
+      if (a->ints_size() > 0) a->mutable_ints()->RemoveLast();
+      if (a->floats_size() > 0) a->mutable_floats()->RemoveLast();
+      if (a->strings_size() > 0) a->mutable_strings()->RemoveLast();
+      break;
+    default:
+      t->mutable_attribute()->DeleteSubrange(static_cast<int>((*rng)() % t->attribute_size()), 1);
+  }
+}
+
+TEST(FuzzTest, TreeFieldMutationsNeverCrash) {
+  onnx::ModelProto good;
+  ASSERT_TRUE(good.ParseFromString(SampleTreeOnnx()));
+  std::mt19937_64 rng(16);
+  int loaded = 0;
+  for (int i = 0; i < 5000; ++i) {
+    onnx::ModelProto m = good;
+    for (int e = 0; e < 1 + static_cast<int>(rng() % 3); ++e) {
+      MutateTreeFields(m.mutable_graph()->mutable_node(1), &rng);
+    }
+    const auto g = ImportOnnx(m.SerializeAsString());
+    loaded += g.ok();
+    LoadAndMaybePredict(g);
+  }
+  RecordProperty("loaded", loaded);
 }
 
 TEST(FuzzTest, MutatedHpdNeverCrashes) {

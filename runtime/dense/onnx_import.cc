@@ -8,14 +8,20 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "runtime/dense/internal/onnx_tensor.h"
+#include "runtime/dense/internal/onnx_tree_ensemble.h"
 
 namespace hotpath::dense {
 namespace {
 
+using internal::AttrF;
+using internal::AttrI;
+using internal::AttrS;
 using internal::ConstTensor;
+using internal::FindAttr;
 using internal::ReadTensor;
 
 constexpr int64_t kMinOpset = 7;
@@ -60,6 +66,8 @@ class Importer {
   Status ConstantNode(const onnx::NodeProto& node);
   Status Scaler(const onnx::NodeProto& node);
   Status Normalizer(const onnx::NodeProto& node);
+  Status TreeEnsemble(const onnx::NodeProto& node);
+  Status ZipMap(const onnx::NodeProto& node);
 
   // Helpers.
   Status Error(const onnx::NodeProto& node, const std::string& what) const;
@@ -94,29 +102,9 @@ class Importer {
   std::vector<int> producer_;  // node index per value id, -1 for the input
   // Per value id: node inputs still to read it, through any of its names.
   std::vector<int> reads_;
+  // Names of a tree classifier's label output and its aliases: not served.
+  std::set<std::string> labels_;
 };
-
-const onnx::AttributeProto* FindAttr(const onnx::NodeProto& node, const char* name) {
-  for (const auto& a : node.attribute()) {
-    if (a.name() == name) return &a;
-  }
-  return nullptr;
-}
-
-float AttrF(const onnx::NodeProto& node, const char* name, float def) {
-  const onnx::AttributeProto* a = FindAttr(node, name);
-  return a != nullptr ? a->f() : def;
-}
-
-int64_t AttrI(const onnx::NodeProto& node, const char* name, int64_t def) {
-  const onnx::AttributeProto* a = FindAttr(node, name);
-  return a != nullptr ? a->i() : def;
-}
-
-std::string AttrS(const onnx::NodeProto& node, const char* name, const std::string& def) {
-  const onnx::AttributeProto* a = FindAttr(node, name);
-  return a != nullptr ? a->s() : def;
-}
 
 Status Importer::Error(const onnx::NodeProto& node, const std::string& what) const {
   const std::string domain = node.domain().empty() ? "" : node.domain() + ".";
@@ -553,6 +541,47 @@ Status Importer::Normalizer(const onnx::NodeProto& node) {
   return OkStatus();
 }
 
+// The trees run in the tree engine; the classifier's label output (output 0)
+// is not served, its scores (output 1) are.
+Status Importer::TreeEnsemble(const onnx::NodeProto& node) {
+  const bool classifier = node.op_type() == "TreeEnsembleClassifier";
+  if (node.input_size() != 1) {
+    return Error(node, "has " + std::to_string(node.input_size()) + " inputs");
+  }
+  if (node.output_size() != (classifier ? 2 : 1)) {
+    return Error(node, "has " + std::to_string(node.output_size()) + " outputs");
+  }
+  const std::string& scores = node.output(classifier ? 1 : 0);
+  if (scores.empty()) return Error(node, "the scores output has no name");
+  if (classifier && values_.count(scores) != 0) return Error(node, "redefines '" + scores + "'");
+  ASSIGN_OR_RETURN(const int in, ValueInput(node, 0));
+  Result<Node> n = internal::ImportTreeEnsemble(node, opset(node), g_.widths[in]);
+  if (!n.ok()) return Error(node, n.status().message());
+  n->name = node.name();
+  n->inputs = {in};
+  n->output = AddValue(TreeEnsembleWidth(*n));
+  g_.nodes.push_back(std::move(n).value());
+  if (classifier) labels_.insert(node.output(0));  // non-empty: ImportNode checks
+  BindNew(scores, g_.nodes.back().output);
+  return OkStatus();
+}
+
+// A map per row in ONNX; served as the probability tensor it is made from.
+Status Importer::ZipMap(const onnx::NodeProto& node) {
+  RETURN_IF_ERROR(CheckAttrs(node, {"classlabels_int64s", "classlabels_strings"}));
+  RETURN_IF_ERROR(CheckArity(node, 1, 1));
+  ASSIGN_OR_RETURN(const int in, ValueInput(node, 0));
+  const onnx::AttributeProto* ints = FindAttr(node, "classlabels_int64s");
+  const onnx::AttributeProto* strings = FindAttr(node, "classlabels_strings");
+  const int labels = (ints ? ints->ints_size() : 0) + (strings ? strings->strings_size() : 0);
+  if (labels != g_.widths[in]) {
+    return Error(node, std::to_string(labels) + " class labels for " +
+                           std::to_string(g_.widths[in]) + " columns");
+  }
+  BindAlias(node.output(0), in);
+  return OkStatus();
+}
+
 Importer::Handler Importer::FindHandler(const onnx::NodeProto& node) const {
   static const std::map<std::string, Handler> kDefault = {
       {"Gemm", &Importer::Gemm},
@@ -581,8 +610,16 @@ Importer::Handler Importer::FindHandler(const onnx::NodeProto& node) const {
     auto it = kDefault.find(node.op_type());
     return it == kDefault.end() ? nullptr : it->second;
   }
-  if (d == "ai.onnx.ml" && node.op_type() == "Scaler") return &Importer::Scaler;
-  if (d == "ai.onnx.ml" && node.op_type() == "Normalizer") return &Importer::Normalizer;
+  static const std::map<std::string, Handler> kMl = {
+      {"Scaler", &Importer::Scaler},
+      {"Normalizer", &Importer::Normalizer},
+      {"TreeEnsembleRegressor", &Importer::TreeEnsemble},
+      {"TreeEnsembleClassifier", &Importer::TreeEnsemble},
+      {"ZipMap", &Importer::ZipMap}};
+  if (d == "ai.onnx.ml") {
+    auto it = kMl.find(node.op_type());
+    return it == kMl.end() ? nullptr : it->second;
+  }
   if (d == "com.microsoft" && node.op_type() == "Gelu") return &Importer::Act;
   return nullptr;
 }
@@ -591,7 +628,20 @@ Status Importer::ImportNode(const onnx::NodeProto& node) {
   const Handler h = FindHandler(node);
   if (h == nullptr) return Error(node, "unsupported op");
   if (node.output_size() < 1 || node.output(0).empty()) return Error(node, "has no output");
-  if (values_.count(node.output(0)) != 0) return Error(node, "redefines '" + node.output(0) + "'");
+  if (values_.count(node.output(0)) != 0 || labels_.count(node.output(0)) != 0) {
+    return Error(node, "redefines '" + node.output(0) + "'");
+  }
+  for (const std::string& in : node.input()) {
+    if (labels_.count(in) == 0) continue;
+    // Renaming the label keeps it an unserved output; computing on it is refused.
+    const std::string& op = node.op_type();
+    if (node.input_size() != 1 || (op != "Identity" && op != "Cast")) {
+      return Error(node,
+                   "reads the tree classifier's label output '" + in + "', which is not served");
+    }
+    labels_.insert(node.output(0));
+    return OkStatus();
+  }
   return (this->*h)(node);
 }
 
@@ -642,19 +692,24 @@ Status Importer::ReadInput() {
   return OkStatus();
 }
 
+// The one served output: every graph output but a tree classifier's label.
 Status Importer::ReadOutput() {
-  const onnx::GraphProto& graph = model_.graph();
-  if (graph.output_size() != 1) {
-    return InvalidArgumentError("ONNX model: " + std::to_string(graph.output_size()) +
-                                " graph outputs (exactly one is supported)");
+  std::vector<const onnx::ValueInfoProto*> served;
+  for (const auto& out : model_.graph().output()) {
+    if (labels_.count(out.name()) == 0) served.push_back(&out);
   }
-  auto it = values_.find(graph.output(0).name());
+  if (served.size() != 1) {
+    return InvalidArgumentError("ONNX model: " + std::to_string(served.size()) +
+                                " graph outputs besides a tree classifier's label (exactly one "
+                                "is supported)");
+  }
+  const std::string& name = served[0]->name();
+  auto it = values_.find(name);
   if (it == values_.end() || it->second.is_const()) {
-    return InvalidArgumentError("ONNX model: output '" + graph.output(0).name() +
-                                "' is not computed from the input");
+    return InvalidArgumentError("ONNX model: output '" + name + "' is not computed from the input");
   }
   g_.output = it->second.value;
-  g_.output_name = graph.output(0).name();
+  g_.output_name = name;
   return OkStatus();
 }
 

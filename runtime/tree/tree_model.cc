@@ -25,7 +25,6 @@ Result<std::unique_ptr<TreeModel>> TreeModel::Load(const std::string& path, cons
 Result<std::unique_ptr<TreeModel>> TreeModel::FromBytes(const std::string& bytes,
                                                         const std::string& name,
                                                         const Options& options) {
-  if (options.num_threads < 1) return InvalidArgumentError("num_threads must be >= 1");
   Format format = options.format;
   if (format == Format::kAuto) {
     format = bytes.rfind("tree", 0) == 0 ? Format::kLightGBM : Format::kXGBoost;
@@ -33,7 +32,18 @@ Result<std::unique_ptr<TreeModel>> TreeModel::FromBytes(const std::string& bytes
   Result<Ensemble> e = format == Format::kLightGBM ? tree_internal::ParseLightGBM(bytes)
                                                    : tree_internal::ParseXGBoost(bytes);
   if (!e.ok()) return Status(e.status().code(), name + ": " + e.status().message());
-  auto owned = std::make_unique<Ensemble>(std::move(e).value());
+  return Build(std::move(e).value(), options);
+}
+
+Result<std::unique_ptr<TreeModel>> TreeModel::FromEnsemble(Ensemble ensemble,
+                                                           const Options& options) {
+  RETURN_IF_ERROR(tree_internal::Validate(ensemble));
+  return Build(std::move(ensemble), options);
+}
+
+Result<std::unique_ptr<TreeModel>> TreeModel::Build(Ensemble e, const Options& options) {
+  if (options.num_threads < 1) return InvalidArgumentError("num_threads must be >= 1");
+  auto owned = std::make_unique<Ensemble>(std::move(e));
   return std::unique_ptr<TreeModel>(new TreeModel(std::move(owned), options));
 }
 

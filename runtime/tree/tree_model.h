@@ -42,6 +42,11 @@ class TreeModel final : public Model {
   static Result<std::unique_ptr<TreeModel>> FromBytes(const std::string& bytes,
                                                       const std::string& name,
                                                       const Options& options);
+  // Builds a model from an ensemble another importer filled in (runtime/dense
+  // imports ONNX TreeEnsembleRegressor/Classifier nodes this way). Validates
+  // it first: INVALID_ARGUMENT naming the tree and node when it is malformed.
+  static Result<std::unique_ptr<TreeModel>> FromEnsemble(tree_internal::Ensemble ensemble,
+                                                         const Options& options);
   ~TreeModel() override;
 
   const ModelSignature& signature() const override { return signature_; }
@@ -52,7 +57,7 @@ class TreeModel final : public Model {
   Status Predict(const float* x, size_t rows, OutputKind kind, float* out) const override;
   size_t MemoryBytes() const override;
 
-  // Model facts for reports: "xgboost"/"lightgbm", objective, trees, groups.
+  // Model facts for reports: "xgboost"/"lightgbm"/"onnx", objective, trees, groups.
   const std::string& format_name() const;
   const std::string& objective() const;
   size_t num_trees() const;
@@ -62,6 +67,9 @@ class TreeModel final : public Model {
 
  private:
   TreeModel(std::unique_ptr<tree_internal::Ensemble> e, const Options& options);
+  // Wraps a validated ensemble; INVALID_ARGUMENT for bad options.
+  static Result<std::unique_ptr<TreeModel>> Build(tree_internal::Ensemble e,
+                                                  const Options& options);
   void ApplyTransform(float* margins, size_t rows, float* out) const;
 
   std::unique_ptr<tree_internal::Ensemble> ensemble_;

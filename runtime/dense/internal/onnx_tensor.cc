@@ -58,7 +58,8 @@ Result<ConstTensor> ReadTensor(const onnx::TensorProto& t) {
       RETURN_IF_ERROR(raw ? FromRaw<float>(t, n, &c.f) : FromField(t, t.float_data(), n, &c.f));
       break;
     case onnx::TensorProto::DOUBLE:
-      RETURN_IF_ERROR(raw ? FromRaw<double>(t, n, &c.f) : FromField(t, t.double_data(), n, &c.f));
+      RETURN_IF_ERROR(raw ? FromRaw<double>(t, n, &c.d) : FromField(t, t.double_data(), n, &c.d));
+      c.f.assign(c.d.begin(), c.d.end());
       break;
     case onnx::TensorProto::INT64:
       c.is_int = true;
@@ -72,6 +73,28 @@ Result<ConstTensor> ReadTensor(const onnx::TensorProto& t) {
       return TensorError(t, "unsupported data_type " + std::to_string(t.data_type()));
   }
   return c;
+}
+
+const onnx::AttributeProto* FindAttr(const onnx::NodeProto& node, const char* name) {
+  for (const auto& a : node.attribute()) {
+    if (a.name() == name) return &a;
+  }
+  return nullptr;
+}
+
+float AttrF(const onnx::NodeProto& node, const char* name, float def) {
+  const onnx::AttributeProto* a = FindAttr(node, name);
+  return a != nullptr ? a->f() : def;
+}
+
+int64_t AttrI(const onnx::NodeProto& node, const char* name, int64_t def) {
+  const onnx::AttributeProto* a = FindAttr(node, name);
+  return a != nullptr ? a->i() : def;
+}
+
+std::string AttrS(const onnx::NodeProto& node, const char* name, const std::string& def) {
+  const onnx::AttributeProto* a = FindAttr(node, name);
+  return a != nullptr ? a->s() : def;
 }
 
 }  // namespace hotpath::dense::internal

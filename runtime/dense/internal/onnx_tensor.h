@@ -17,6 +17,7 @@ namespace hotpath::dense::internal {
 struct ConstTensor {
   std::vector<int64_t> dims;
   std::vector<float> f;    // FLOAT / DOUBLE tensors
+  std::vector<double> d;   // DOUBLE tensors, exactly (f holds them rounded)
   std::vector<int64_t> i;  // INT64 / INT32 tensors
   bool is_int = false;
   int64_t numel() const {
@@ -27,6 +28,13 @@ struct ConstTensor {
 // INVALID_ARGUMENT naming the tensor for unsupported types, external data or
 // sizes that disagree with dims.
 Result<ConstTensor> ReadTensor(const onnx::TensorProto& t);
+
+// A node's attribute by name, or null.
+const onnx::AttributeProto* FindAttr(const onnx::NodeProto& node, const char* name);
+// Its scalar value, or `def` when absent.
+float AttrF(const onnx::NodeProto& node, const char* name, float def);
+int64_t AttrI(const onnx::NodeProto& node, const char* name, int64_t def);
+std::string AttrS(const onnx::NodeProto& node, const char* name, const std::string& def);
 
 }  // namespace hotpath::dense::internal
 

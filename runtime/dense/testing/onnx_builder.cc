@@ -95,4 +95,54 @@ void SetAttr(onnx::NodeProto* n, const std::string& name, const std::vector<floa
   for (float f : fs) a->add_floats(f);
 }
 
+void SetInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& is) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t i : is) a->add_ints(i);
+}
+void SetStrings(onnx::NodeProto* n, const std::string& name, const std::vector<std::string>& ss) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRINGS);
+  for (const auto& s : ss) a->add_strings(s);
+}
+
+void SetTreeAttrs(onnx::NodeProto* n, const std::vector<TreeNodeSpec>& nodes,
+                  const std::vector<TreeWeightSpec>& weights, const std::string& prefix) {
+  std::vector<int64_t> tree, id, feature, t, f, missing;
+  std::vector<std::string> modes;
+  std::vector<float> values;
+  for (const TreeNodeSpec& s : nodes) {
+    tree.push_back(s.tree);
+    id.push_back(s.id);
+    modes.push_back(s.mode);
+    feature.push_back(s.feature);
+    values.push_back(s.value);
+    t.push_back(s.true_id);
+    f.push_back(s.false_id);
+    missing.push_back(s.missing_true);
+  }
+  SetInts(n, "nodes_treeids", tree);
+  SetInts(n, "nodes_nodeids", id);
+  SetStrings(n, "nodes_modes", modes);
+  SetInts(n, "nodes_featureids", feature);
+  SetAttr(n, "nodes_values", values);
+  SetInts(n, "nodes_truenodeids", t);
+  SetInts(n, "nodes_falsenodeids", f);
+  SetInts(n, "nodes_missing_value_tracks_true", missing);
+  std::vector<int64_t> wt, wn, wi;
+  std::vector<float> ww;
+  for (const TreeWeightSpec& w : weights) {
+    wt.push_back(w.tree);
+    wn.push_back(w.id);
+    wi.push_back(w.target);
+    ww.push_back(w.weight);
+  }
+  SetInts(n, prefix + "treeids", wt);
+  SetInts(n, prefix + "nodeids", wn);
+  SetInts(n, prefix + "ids", wi);
+  SetAttr(n, prefix + "weights", ww);
+}
+
 }  // namespace hotpath::dense::testing

@@ -38,11 +38,39 @@ void SetAttr(onnx::NodeProto* n, const std::string& name, float f);
 void SetAttr(onnx::NodeProto* n, const std::string& name, int64_t i);
 void SetAttr(onnx::NodeProto* n, const std::string& name, const std::string& s);
 void SetAttr(onnx::NodeProto* n, const std::string& name, const std::vector<float>& fs);
+void SetInts(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& is);
+void SetStrings(onnx::NodeProto* n, const std::string& name, const std::vector<std::string>& ss);
+
+// One entry of a TreeEnsemble node's nodes_* attributes.
+struct TreeNodeSpec {
+  int64_t tree = 0;
+  int64_t id = 0;
+  std::string mode = "LEAF";  // BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ
+  int64_t feature = 0;
+  float value = 0;
+  int64_t true_id = 0;
+  int64_t false_id = 0;
+  int64_t missing_true = 0;
+};
+// One leaf weight: weight for output `target` when a row reaches (tree, id).
+struct TreeWeightSpec {
+  int64_t tree = 0;
+  int64_t id = 0;
+  int64_t target = 0;
+  float weight = 0;
+};
+// Sets the nodes_* attributes of `n`, and its weights under `prefix`
+// ("target_" for a regressor, "class_" for a classifier).
+void SetTreeAttrs(onnx::NodeProto* n, const std::vector<TreeNodeSpec>& nodes,
+                  const std::vector<TreeWeightSpec>& weights, const std::string& prefix);
 
 // Evaluates `model` on x [rows, features] in double with naive loops;
-// returns [rows, width] and sets *width. Aborts the test on unknown ops.
+// returns graph output `output` (default: the first) as [rows, width] and
+// sets *width. Tree ensembles follow the ONNX reference evaluator
+// (onnx/reference/ops/aionnxml), ZipMap passes its probabilities through.
+// Aborts the test on unknown ops.
 std::vector<double> EvaluateOnnx(const onnx::ModelProto& model, const std::vector<float>& x,
-                                 int64_t rows, int64_t* width);
+                                 int64_t rows, int64_t* width, const std::string& output = "");
 
 }  // namespace hotpath::dense::testing
 

@@ -1,4 +1,5 @@
 // A deliberately naive double-precision ONNX evaluator: the tests' oracle.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -185,6 +186,117 @@ Mat Gemm(const onnx::NodeProto& n, const std::map<std::string, Mat>& env) {
   return Broadcast(y, beta_c, "Add");
 }
 
+// ---- Tree ensembles, read as the ONNX reference evaluator reads them.
+
+std::vector<int64_t> Ints(const onnx::NodeProto& n, const std::string& name) {
+  const auto* a = Attr(n, name.c_str());
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>();
+}
+
+// A FLOATS attribute or its `_as_tensor` form (float or double), as doubles.
+std::vector<double> Reals(const onnx::NodeProto& n, const std::string& name) {
+  if (const auto* a = Attr(n, name.c_str())) return {a->floats().begin(), a->floats().end()};
+  const auto* a = Attr(n, (name + "_as_tensor").c_str());
+  if (a == nullptr) return {};
+  const onnx::TensorProto& t = a->t();
+  if (t.data_type() == onnx::TensorProto::DOUBLE) {
+    if (!t.has_raw_data()) return {t.double_data().begin(), t.double_data().end()};
+    std::vector<double> d(t.raw_data().size() / 8);
+    std::memcpy(d.data(), t.raw_data().data(), d.size() * 8);
+    return d;
+  }
+  const Mat m = FromTensor(t);
+  return m.v;
+}
+
+double Probit(double p) {
+  const double y = 2 * p - 1, x = (1 - y) * (1 + y);
+  if (x == 0) return 0;
+  const double l = std::log(x), v = 2 / (M_PI * 0.147) + 0.5 * l;
+  return std::sqrt(2.0) * (y < 0 ? -1 : 1) * std::sqrt(-v + std::sqrt(v * v - l / 0.147));
+}
+
+void PostTransform(const std::string& post, double* row, int64_t c) {
+  const double m = *std::max_element(row, row + c);
+  double s = 0;
+  for (int64_t j = 0; j < c; ++j) {
+    double& v = row[j];
+    if (post == "LOGISTIC") v = 1 / (1 + std::exp(-v));
+    if (post == "PROBIT") v = Probit(v);
+    if (post == "SOFTMAX") s += (v = std::exp(v - m));
+    if (post == "SOFTMAX_ZERO") s += (v = std::fabs(v) > 1e-7 ? std::exp(v - m) : v * std::exp(-m));
+  }
+  if (post != "SOFTMAX" && post != "SOFTMAX_ZERO") return;
+  for (int64_t j = 0; j < c; ++j) row[j] = s == 0 ? 0.5 : row[j] / s;
+}
+
+bool Goes(const std::string& mode, double x, double t) {
+  if (mode == "BRANCH_LEQ") return x <= t;
+  if (mode == "BRANCH_LT") return x < t;
+  if (mode == "BRANCH_GTE") return x >= t;
+  if (mode == "BRANCH_GT") return x > t;
+  if (mode == "BRANCH_EQ") return x == t;
+  if (mode == "BRANCH_NEQ") return x != t;
+  Fail("unknown mode " + mode);
+}
+
+// The scores output: per row, every tree's leaf weights summed (from
+// base_values for a classifier), AVERAGE, base_values after it for a
+// regressor, the binary expansion, post_transform.
+Mat TreeScores(const onnx::NodeProto& n, const Mat& x) {
+  const bool cls = n.op_type() == "TreeEnsembleClassifier";
+  const std::vector<int64_t> tree = Ints(n, "nodes_treeids"), id = Ints(n, "nodes_nodeids"),
+                             feat = Ints(n, "nodes_featureids"), tid = Ints(n, "nodes_truenodeids"),
+                             fid = Ints(n, "nodes_falsenodeids"),
+                             miss = Ints(n, "nodes_missing_value_tracks_true");
+  const std::vector<double> th = Reals(n, "nodes_values");
+  const auto* modes = Attr(n, "nodes_modes");
+  const std::string p = cls ? "class_" : "target_";
+  const std::vector<int64_t> wt = Ints(n, p + "treeids"), wn = Ints(n, p + "nodeids"),
+                             wi = Ints(n, p + "ids");
+  const std::vector<double> ww = Reals(n, p + "weights"), base = Reals(n, "base_values");
+  std::map<std::pair<int64_t, int64_t>, size_t> index;
+  std::map<int64_t, size_t> roots;
+  for (size_t i = 0; i < tree.size(); ++i) {
+    index[{tree[i], id[i]}] = i;
+    roots.emplace(tree[i], i);
+  }
+  const auto* strings = Attr(n, "classlabels_strings");
+  const int64_t outs = !cls      ? I(n, "n_targets", 1)
+                       : strings ? strings->strings_size()
+                                 : static_cast<int64_t>(Ints(n, "classlabels_int64s").size());
+  std::string post = "NONE";
+  if (const auto* a = Attr(n, "post_transform")) post = a->s();
+  bool binary = cls && !wi.empty();
+  for (int64_t c : wi) binary = binary && c == wi[0];
+  Mat y{x.r, binary ? 2 : outs, {}, {}};
+  for (int64_t r = 0; r < x.r; ++r) {
+    std::vector<double> res(outs, 0.0);
+    for (int64_t o = 0; o < outs && cls && !base.empty(); ++o)
+      res[o] = base[base.size() == 1 ? 0 : o];
+    for (const auto& [t, root] : roots) {
+      size_t i = root;
+      while (modes->strings(i) != "LEAF") {
+        const double v = x.v[r * x.c + feat[i]];
+        const bool go = std::isnan(v) ? miss[i] >= 1 : Goes(modes->strings(i), v, th[i]);
+        i = index.at({t, go ? tid[i] : fid[i]});
+      }
+      for (size_t k = 0; k < wt.size(); ++k) {
+        if (wt[k] == t && wn[k] == id[i]) res[wi[k]] += ww[k];
+      }
+    }
+    if (!cls && Attr(n, "aggregate_function") && Attr(n, "aggregate_function")->s() == "AVERAGE") {
+      for (double& v : res) v /= static_cast<double>(roots.size());
+    }
+    for (int64_t o = 0; o < outs && !cls && !base.empty(); ++o)
+      res[o] += base[base.size() == 1 ? 0 : o];
+    if (binary) res = {post == "NONE" || post == "PROBIT" ? 1 - res[0] : -res[0], res[0]};
+    PostTransform(post, res.data(), y.c);
+    y.v.insert(y.v.end(), res.begin(), res.end());
+  }
+  return y;
+}
+
 Mat Eval(const onnx::NodeProto& n, const std::map<std::string, Mat>& env) {
   const std::string& op = n.op_type();
   if (op == "Constant") return FromTensor(Attr(n, "value")->t());
@@ -199,8 +311,10 @@ Mat Eval(const onnx::NodeProto& n, const std::map<std::string, Mat>& env) {
   }
   if (op == "Softmax") return RowWise(a, "softmax");
   if (op == "Normalizer") return RowWise(a, Attr(n, "norm")->s());
-  if (op == "Identity" || op == "Dropout" || op == "Flatten" || op == "Reshape" || op == "Cast")
+  if (op == "Identity" || op == "Dropout" || op == "Flatten" || op == "Reshape" || op == "Cast" ||
+      op == "ZipMap")
     return a;
+  if (op == "TreeEnsembleRegressor" || op == "TreeEnsembleClassifier") return TreeScores(n, a);
   if (op == "Concat") return Concat(n, env);
   if (op == "BatchNormalization") return BatchNorm(n, env);
   if (op == "Scaler") return Scaler(n, a);
@@ -210,7 +324,7 @@ Mat Eval(const onnx::NodeProto& n, const std::map<std::string, Mat>& env) {
 }  // namespace
 
 std::vector<double> EvaluateOnnx(const onnx::ModelProto& model, const std::vector<float>& x,
-                                 int64_t rows, int64_t* width) {
+                                 int64_t rows, int64_t* width, const std::string& output) {
   std::map<std::string, Mat> env;
   for (const auto& t : model.graph().initializer()) env[t.name()] = FromTensor(t);
   Mat in;
@@ -218,8 +332,11 @@ std::vector<double> EvaluateOnnx(const onnx::ModelProto& model, const std::vecto
   in.c = static_cast<int64_t>(x.size()) / rows;
   in.v.assign(x.begin(), x.end());
   env[model.graph().input(0).name()] = in;
-  for (const auto& n : model.graph().node()) env[n.output(0)] = Eval(n, env);
-  const Mat& out = env.at(model.graph().output(0).name());
+  for (const auto& n : model.graph().node()) {
+    // A classifier's scores are its second output (the label is not evaluated).
+    env[n.op_type() == "TreeEnsembleClassifier" ? n.output(1) : n.output(0)] = Eval(n, env);
+  }
+  const Mat& out = env.at(output.empty() ? model.graph().output(0).name() : output);
   *width = out.c;
   return out.v;
 }

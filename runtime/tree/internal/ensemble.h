@@ -1,11 +1,15 @@
 // The loader-neutral description of a tree ensemble: what the XGBoost and
-// LightGBM parsers produce, what Validate() checks, and what the prediction
-// layouts are compiled from. Not used on the hot path.
+// LightGBM parsers and runtime/dense's ONNX TreeEnsemble import produce (the
+// tree engine's builder interface, handed to TreeModel::FromEnsemble), what
+// Validate() checks, and what the prediction layouts are compiled from. Not
+// used on the hot path.
 #ifndef HOTPATH_RUNTIME_TREE_INTERNAL_ENSEMBLE_H_
 #define HOTPATH_RUNTIME_TREE_INTERNAL_ENSEMBLE_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -86,6 +90,18 @@ Result<Ensemble> ParseLightGBM(const std::string& text);
 
 // Maximum depth of a tree (a single leaf has depth 0).
 int TreeDepth(const Tree& t);
+
+// The float t such that, for every float x, (x < t) == ((double)x <= d): how
+// a `<=` split against a double threshold becomes the engine's `x < t`.
+// REQUIRES: d is not NaN and d < +inf (no float t makes +inf < t).
+inline float LessThanBound(double d) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  if (d > kMax) return std::numeric_limits<float>::infinity();  // every finite x
+  if (d < -kMax) return -kMax;                                  // only x = -inf
+  float f = static_cast<float>(d);
+  if (static_cast<double>(f) > d) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return std::nextafter(f, std::numeric_limits<float>::infinity());
+}
 
 }  // namespace hotpath::tree_internal
 

@@ -4,7 +4,6 @@
 // branch LightGBM takes. Linear trees are refused.
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -78,13 +77,6 @@ Result<int64_t> ParseInt(const KeyValues& kv, const char* key, const std::string
   std::vector<int64_t> v;
   RETURN_IF_ERROR(ParseList(kv, key, where, 1, &v));
   return v[0];
-}
-
-// The float t such that, for every float x, (x < t) == ((double)x <= d).
-float LessThanBound(double d) {
-  float f = static_cast<float>(d);
-  if (static_cast<double>(f) > d) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return std::nextafter(f, std::numeric_limits<float>::infinity());
 }
 
 struct TreeArrays {
