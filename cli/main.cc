@@ -6,7 +6,9 @@
 #include "cli/alerts_command.h"
 #include "cli/bench_command.h"
 #include "cli/config_search_command.h"
+#include "cli/features_command.h"
 #include "cli/generate_command.h"
+#include "cli/optimize_command.h"
 #include "cli/perf_command.h"
 #include "cli/plan_command.h"
 #include "cli/predict_command.h"
@@ -117,6 +119,35 @@ int main(int argc, char** argv) {
   rp->add_option("--limit", replay.limit, "Stop after this many transactions");
   rp->add_flag("!--keep-timestamps", replay.restamp, "Send the file's timestamps instead of the send time");
 
+  hotpath::cli::FeaturesBackfillArgs backfill;
+  hotpath::cli::FeaturesReplayArgs feature_replay;
+  CLI::App* ft = app.add_subcommand("features", "Feature store tools: training-data backfill, event replay");
+  ft->require_subcommand(1);
+  CLI::App* fb = ft->add_subcommand("backfill", "Point-in-time feature rows (CSV) for a labeled event log");
+  fb->add_option("events", backfill.events, "Events, one JSON object per line, sorted by event time")->required();
+  fb->add_option("--definitions", backfill.definitions, "Feature definitions file")->required();
+  fb->add_option("--features", backfill.features, "Feature references, comma-separated")->required()->delimiter(',');
+  fb->add_option("--passthrough", backfill.passthrough, "Event fields copied into each row (labels)")->delimiter(',');
+  fb->add_option("--out", backfill.out, "CSV to write")->required();
+  CLI::App* fr = ft->add_subcommand("replay", "Stream a JSON Lines event log into a server's /v1/features/events");
+  fr->add_option("file", feature_replay.file, "Events, one JSON object per line")->required();
+  fr->add_option("--port", feature_replay.port, "Server port on 127.0.0.1");
+  fr->add_option("--rate", feature_replay.rate, "Events per second (0 = as fast as possible)");
+  fr->add_option("--batch", feature_replay.batch, "Events per request");
+  fr->add_option("--limit", feature_replay.limit, "Stop after this many events");
+
+  hotpath::cli::OptimizeArgs opt;
+  CLI::App* op = app.add_subcommand("optimize", "Make a model cheaper under an accuracy gate and publish the best variant");
+  op->add_option("model", opt.model, "Repository model folder, one of its version folders, or a model file")->required();
+  op->add_option("--eval", opt.eval, "Held-out rows: CSV with a header, a 0/1 label column, features in model order")->required();
+  op->add_option("--label-column", opt.label_column, "Name of the label column");
+  op->add_option("--strategy", opt.strategy, "Rank passing variants by latency, throughput, memory or balanced");
+  op->add_option("--max-accuracy-loss", opt.max_accuracy_loss, "AUC the variant may lose against the baseline");
+  op->add_option("--max-logloss-increase", opt.max_logloss_increase, "Log loss the variant may add");
+  op->add_option("--max-abs-diff", opt.max_abs_diff, "Largest |variant - baseline| probability on a row");
+  op->add_option("--report", opt.report_dir, "Report folder (report.md, report.csv, report.svg)");
+  op->add_option("--out", opt.out_dir, "Model files only: folder for the optimised artifact");
+
   hotpath::AlertRulesOptions alerts;
   CLI::App* al = app.add_subcommand("alerts", "Print the Prometheus alert rules (SLO burn rate, thresholds)");
   al->add_option("--objective", alerts.availability_objective, "Availability SLO, e.g. 0.999");
@@ -158,6 +189,9 @@ int main(int argc, char** argv) {
   if (pc->parsed()) s = hotpath::cli::RunConfigSearch(configs, std::cout, std::cerr);
   if (sv->parsed()) s = hotpath::cli::RunServe(serve);
   if (rp->parsed()) s = hotpath::cli::RunReplay(replay, std::cerr, std::cout);
+  if (fb->parsed()) s = hotpath::cli::RunFeaturesBackfill(backfill, std::cout, std::cerr);
+  if (fr->parsed()) s = hotpath::cli::RunFeaturesReplay(feature_replay, std::cerr, std::cout);
+  if (op->parsed()) s = hotpath::cli::RunOptimize(opt, std::cout, std::cerr);
   if (al->parsed()) s = hotpath::cli::RunAlerts(alerts, std::cout);
   if (bn->parsed()) s = hotpath::cli::RunBench(bench, std::cout, std::cerr);
   if (pr->parsed()) s = hotpath::cli::RunPerfReport(perf, std::cout);

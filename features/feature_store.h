@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -41,6 +42,11 @@ struct IngestReport {
   // INVALID_ARGUMENT for malformed ones, RESOURCE_EXHAUSTED at the entity cap.
   std::vector<std::pair<std::size_t, Status>> errors;
 };
+
+// Where event batches go: FeatureStore::Ingest, DurableFeatureStore::Ingest
+// or RedisFeatureStore::Ingest wrapped in a lambda (replay, the Streams
+// consumer, the HTTP ingest route).
+using IngestFn = std::function<Result<IngestReport>(std::span<const Event>)>;
 
 // Totals since Create.
 struct StoreStats {

@@ -126,13 +126,14 @@ Status Backfill(const BackfillOptions& options, std::istream& events, std::ostre
     }
     const int64_t now = WallMillis(clock);
     if (ev->ts_ms < now) {
-      return InvalidArgumentError("backfill: line " + std::to_string(n) +
+      return InvalidArgumentError(options.events_name + ": line " + std::to_string(n) +
                                   ": event time goes back (" + std::to_string(ev->ts_ms) + " < " +
                                   std::to_string(now) + "); sort the log by event time");
     }
     clock.Advance(std::chrono::milliseconds(ev->ts_ms - now));
     if (defs.sources[ev->source].entity == sel.entity()) {
       RETURN_IF_ERROR(WriteRow(*store, sel, *ev, line, options.passthrough_fields, csv));
+      ++stats->rows;
     }
     IngestReport report = store->Ingest({&ev.value(), 1});
     stats->applied += report.applied;

@@ -20,7 +20,7 @@
 #include "core/status.h"
 #include "features/definitions.h"
 #include "features/event.h"
-#include "features/replay.h"
+#include "features/feature_store.h"
 
 struct redisContext;
 

@@ -41,4 +41,9 @@ double MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
+Accuracy MeasureAccuracy(const std::vector<float>& scores, const std::vector<float>& labels,
+                         const std::vector<float>& reference) {
+  return {Auc(scores, labels), LogLoss(scores, labels), MaxAbsDiff(scores, reference)};
+}
+
 }  // namespace hotpath::optimize

@@ -4,71 +4,77 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <tuple>
 
-#include "optimize/metrics.h"
+#include "optimize/internal/candidates.h"
 #include "optimize/report.h"
-#include "optimize/transforms.h"
-#include "runtime/dense/dense_model.h"
-#include "runtime/dense/graph_io.h"
 
 namespace hotpath::optimize {
 namespace {
 
-using dense::DenseModel;
-using dense::Graph;
+using internal::Candidate;
 using Clock = std::chrono::steady_clock;
 
-struct Measured {
-  VariantResult result;
-  std::vector<float> scores;
-};
+constexpr const char* kStrategyNames[] = {"latency", "throughput", "memory", "balanced"};
 
-double MedianSingleRowUs(const DenseModel& m, const EvalSet& eval) {
-  const size_t n = std::min<size_t>(eval.rows, 400);
+// p50 and p99 of single-row calls over the first `n` eval rows (cycled).
+std::pair<double, double> SingleRowPercentilesUs(const Model& m, const EvalSet& eval, size_t n) {
   const int64_t f = m.num_features();
-  std::vector<double> us;
+  std::vector<double> us(std::max<size_t>(n, 1));
   float out = 0;
-  for (size_t r = 0; r < n; ++r) {
+  for (size_t i = 0; i < us.size(); ++i) {
+    const float* row = eval.x.data() + (i % eval.rows) * f;
     const auto t0 = Clock::now();
-    m.Predict(eval.x.data() + r * f, 1, OutputKind::kValue, &out).IgnoreError();
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    m.Predict(row, 1, OutputKind::kValue, &out).IgnoreError();
+    us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
   }
-  std::nth_element(us.begin(), us.begin() + us.size() / 2, us.end());
-  return us[us.size() / 2];
+  std::sort(us.begin(), us.end());
+  const auto at = [&](double q) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(q * us.size()))];
+  };
+  return {at(0.50), at(0.99)};
 }
 
-double RowsPerSecond(const DenseModel& m, const EvalSet& eval, size_t batch) {
-  const size_t b = std::min(batch, eval.rows);
-  std::vector<float> out(b);
+// Rows per second at `batch` rows per call (cycling the eval rows), at least 0.3 s.
+double RowsPerSecond(const Model& m, const EvalSet& eval, size_t batch) {
+  const size_t f = static_cast<size_t>(m.num_features());
+  std::vector<float> x(batch * f), out(batch);
+  for (size_t r = 0; r < batch; ++r) {
+    std::copy_n(eval.x.data() + (r % eval.rows) * f, f, x.data() + r * f);
+  }
   size_t rows = 0;
   const auto t0 = Clock::now();
   double seconds = 0;
-  while (seconds < 0.3 || rows < 4 * b) {
-    m.Predict(eval.x.data(), b, OutputKind::kValue, out.data()).IgnoreError();
-    rows += b;
+  while (seconds < 0.3 || rows < 4 * batch) {
+    m.Predict(x.data(), batch, OutputKind::kValue, out.data()).IgnoreError();
+    rows += batch;
     seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   }
   return rows / seconds;
 }
 
-Result<Measured> Measure(const std::string& name, const Graph& g, const OptimizeOptions& o) {
-  ASSIGN_OR_RETURN(auto model, DenseModel::Create(g, {}));
-  if (model->OutputWidth(OutputKind::kValue) != 1) {
+Result<std::vector<float>> Scores(const Model& m, const EvalSet& eval) {
+  if (m.OutputWidth(OutputKind::kValue) != 1) {
     return InvalidArgumentError("optimize needs one probability per row; the model has " +
-                                std::to_string(model->OutputWidth(OutputKind::kValue)) +
-                                " outputs");
+                                std::to_string(m.OutputWidth(OutputKind::kValue)) + " outputs");
   }
-  Measured m;
-  m.scores.resize(o.eval.rows);
-  RETURN_IF_ERROR(
-      model->Predict(o.eval.x.data(), o.eval.rows, OutputKind::kValue, m.scores.data()));
-  m.result.name = name;
-  m.result.auc = Auc(m.scores, o.eval.labels);
-  m.result.log_loss = LogLoss(m.scores, o.eval.labels);
-  m.result.batch1_p50_us = MedianSingleRowUs(*model, o.eval);
-  m.result.rows_per_s = RowsPerSecond(*model, o.eval, o.batch);
-  m.result.memory_bytes = model->MemoryBytes();
-  return m;
+  std::vector<float> s(eval.rows);
+  RETURN_IF_ERROR(m.Predict(eval.x.data(), eval.rows, OutputKind::kValue, s.data()));
+  return s;
+}
+
+// Accuracy against `reference` (the baseline's scores; empty = its own) and cost.
+Result<VariantResult> Measure(const Candidate& c, const OptimizeOptions& o,
+                              const std::vector<float>& reference) {
+  ASSIGN_OR_RETURN(const std::vector<float> scores, Scores(*c.model, o.eval));
+  VariantResult r;
+  r.name = c.name;
+  r.accuracy = MeasureAccuracy(scores, o.eval.labels, reference.empty() ? scores : reference);
+  std::tie(r.batch1_p50_us, r.batch1_p99_us) =
+      SingleRowPercentilesUs(*c.model, o.eval, o.latency_rows);
+  r.rows_per_s = RowsPerSecond(*c.model, o.eval, o.batch);
+  r.memory_bytes = c.model->MemoryBytes();
+  return r;
 }
 
 // Higher is better; ratios against the baseline.
@@ -89,22 +95,6 @@ double Score(const VariantResult& v, const VariantResult& base, Strategy s) {
   return 0;
 }
 
-std::vector<std::pair<std::string, Result<Graph>>> Variants(const Graph& g, const EvalSet& eval) {
-  const size_t calib = std::min<size_t>(eval.rows, 512);
-  QuantizeOptions dyn, cal{true, eval.x.data(), calib};
-  std::vector<std::pair<std::string, Result<Graph>>> v;
-  v.emplace_back("int8-dynamic", QuantizeInt8(g, dyn));
-  v.emplace_back("int8-calibrated", QuantizeInt8(g, cal));
-  v.emplace_back("prune-magnitude-50%", PruneMagnitude(g, 0.5));
-  for (double f : {0.25, 0.5}) {
-    Result<Graph> p = PruneNeurons(g, f);
-    const std::string name = "prune-neurons-" + std::to_string(static_cast<int>(f * 100)) + "%";
-    if (p.ok()) v.emplace_back(name + "+int8", QuantizeInt8(*p, dyn));
-    v.emplace_back(name, std::move(p));
-  }
-  return v;
-}
-
 Status CheckOptions(const OptimizeOptions& o) {
   if (o.eval.rows == 0 || o.eval.labels.size() != o.eval.rows ||
       o.eval.x.size() % o.eval.rows != 0) {
@@ -112,6 +102,9 @@ Status CheckOptions(const OptimizeOptions& o) {
   }
   if (o.report_dir.empty() || o.output_dir.empty()) {
     return InvalidArgumentError("output_dir and report_dir are required");
+  }
+  if (o.batch == 0 || o.latency_rows == 0) {
+    return InvalidArgumentError("batch and latency_rows must be positive");
   }
   return OkStatus();
 }
@@ -127,66 +120,75 @@ Status WriteReport(OptimizeReport* r, const OptimizeOptions& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.report_dir, ec);
   r->report_md = o.report_dir / "report.md";
+  r->report_csv = o.report_dir / "report.csv";
   r->report_svg = o.report_dir / "report.svg";
   RETURN_IF_ERROR(WriteText(r->report_svg, ReportSvg(*r)));
+  RETURN_IF_ERROR(WriteText(r->report_csv, ReportCsv(*r)));
   return WriteText(r->report_md, ReportMarkdown(*r, o, "report.svg"));
 }
 
 std::string Numbers(const OptimizeReport& r) {
-  std::string s = "baseline AUC " + std::to_string(r.baseline.auc);
-  for (const auto& v : r.variants) {
-    s += "; " + v.name + ": AUC " + std::to_string(v.auc) + ", log loss " +
-         std::to_string(v.log_loss) + ", max abs diff " + std::to_string(v.max_abs_diff);
-  }
+  const auto line = [](const VariantResult& v) {
+    return v.name + ": AUC " + std::to_string(v.accuracy.auc) + ", log loss " +
+           std::to_string(v.accuracy.log_loss) + ", max abs diff " +
+           std::to_string(v.accuracy.max_abs_diff) + (v.passed ? " (pass)" : " (fail)");
+  };
+  std::string s = "baseline AUC " + std::to_string(r.baseline.accuracy.auc) + ", log loss " +
+                  std::to_string(r.baseline.accuracy.log_loss);
+  for (const auto& v : r.variants) s += "; " + line(v);
   return s;
 }
 
 }  // namespace
+
+const char* StrategyName(Strategy s) { return kStrategyNames[static_cast<int>(s)]; }
+
+Result<Strategy> ParseStrategy(std::string_view name) {
+  for (int i = 0; i < 4; ++i) {
+    if (name == kStrategyNames[i]) return static_cast<Strategy>(i);
+  }
+  return InvalidArgumentError("strategy: '" + std::string(name) +
+                              "' is not one of latency, throughput, memory, balanced");
+}
 
 Result<OptimizeReport> Optimize(const OptimizeOptions& o) {
   RETURN_IF_ERROR(CheckOptions(o));
   auto say = [&](const std::string& s) {
     if (o.progress) o.progress(s);
   };
-  ASSIGN_OR_RETURN(const Graph graph, dense::LoadGraph(o.model));
-  if (o.eval.x.size() / o.eval.rows != static_cast<size_t>(graph.widths[0])) {
-    return InvalidArgumentError("eval rows have " + std::to_string(o.eval.x.size() / o.eval.rows) +
-                                " features, the model " + std::to_string(graph.widths[0]));
-  }
+  ASSIGN_OR_RETURN(internal::Candidates set, internal::BuildCandidates(o));
   say("measuring the baseline");
-  ASSIGN_OR_RETURN(Measured base, Measure("baseline fp32", graph, o));
+  ASSIGN_OR_RETURN(const std::vector<float> base_scores, Scores(*set.baseline.model, o.eval));
   OptimizeReport report;
-  report.baseline = base.result;
+  ASSIGN_OR_RETURN(report.baseline, Measure(set.baseline, o, {}));
   report.baseline.passed = true;
-  std::vector<Graph> graphs;
   double best_score = 0;
-  for (auto& [name, g] : Variants(graph, o.eval)) {
-    say("trying " + name);
-    if (!g.ok()) continue;
-    ASSIGN_OR_RETURN(Measured m, Measure(name, *g, o));
-    m.result.max_abs_diff = MaxAbsDiff(m.scores, base.scores);
-    m.result.passed = base.result.auc - m.result.auc <= o.max_auc_loss &&
-                      m.result.log_loss - base.result.log_loss <= o.max_logloss_increase &&
-                      m.result.max_abs_diff <= o.max_abs_diff;
-    const double score = Score(m.result, base.result, o.strategy);
-    if (m.result.passed && score > best_score && score > 1.0) {
+  for (const Candidate& c : set.variants) {
+    say("measuring " + c.name);
+    ASSIGN_OR_RETURN(VariantResult v, Measure(c, o, base_scores));
+    v.passed = o.gate.Passes(report.baseline.accuracy, v.accuracy);
+    const double score = Score(v, report.baseline, o.strategy);
+    if (v.passed && score > best_score && score > 1.0) {
       best_score = score;
       report.best = static_cast<int>(report.variants.size());
     }
-    report.variants.push_back(m.result);
-    graphs.push_back(std::move(*g));
+    report.variants.push_back(std::move(v));
   }
   RETURN_IF_ERROR(WriteReport(&report, o));
   if (report.best < 0) {
-    return FailedPreconditionError("no variant passed the gate (max AUC loss " +
-                                   std::to_string(o.max_auc_loss) +
-                                   ") and beat the baseline: " + Numbers(report));
+    return FailedPreconditionError(
+        "no variant passed the gate (max AUC loss " + std::to_string(o.gate.max_auc_loss) +
+        ", max log-loss increase " + std::to_string(o.gate.max_logloss_increase) +
+        ", max abs diff " + std::to_string(o.gate.max_abs_diff) + ") and beat the baseline on " +
+        StrategyName(o.strategy) + ": " + Numbers(report) +
+        ". Report: " + report.report_md.string());
   }
   std::error_code ec;
   std::filesystem::create_directories(o.output_dir, ec);
-  report.published = o.output_dir / "model.hpd";
-  RETURN_IF_ERROR(dense::WriteGraphFile(graphs[report.best], report.published));
-  say("published " + report.variants[report.best].name + " to " + report.published.string());
+  report.published =
+      o.output_dir / (o.artifact_name.empty() ? set.default_artifact : o.artifact_name);
+  RETURN_IF_ERROR(set.variants[report.best].write(report.published));
+  say("wrote " + report.variants[report.best].name + " to " + report.published.string());
   return report;
 }
 

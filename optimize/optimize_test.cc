@@ -118,13 +118,14 @@ TEST(OptimizeTest, PublishesAPassingVariantOrRefusesWithNumbers) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_GE(r->best, 0);
   EXPECT_TRUE(r->variants[r->best].passed);
-  EXPECT_LE(r->baseline.auc - r->variants[r->best].auc, o.max_auc_loss);
+  EXPECT_LE(r->baseline.accuracy.auc - r->variants[r->best].accuracy.auc, o.gate.max_auc_loss);
   auto published = dense::LoadDenseModel(dir / "2", {});
   ASSERT_TRUE(published.ok()) << published.status().ToString();
   EXPECT_TRUE(std::filesystem::exists(dir / "report" / "report.svg"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "report" / "report.csv"));
 
   o.output_dir = dir / "3";
-  o.max_auc_loss = -1;  // nothing can pass
+  o.gate.max_auc_loss = -1;  // nothing can pass
   const Status refused = Optimize(o).status();
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.message().find("int8-dynamic: AUC"), std::string::npos) << refused.message();

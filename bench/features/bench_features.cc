@@ -1,9 +1,10 @@
 // bench_features: the feature layer's figures. Ingests a day of events for
 // --entities entities into 4 aggregations x 3 windows on one core, measures
-// in-process reads of 20 features of one entity, bytes per entity, and in
-// shared mode hotpath's Redis read path against a raw pipelined HGETALL on
-// the same Redis. Progress goes to stderr; the last stdout line is one JSON
-// object.
+// in-process reads of 20 features of one entity, the same reads over HTTP
+// (the server's POST /v1/features/read route on the same store, open-loop
+// load at a fixed rate), bytes per entity, and in shared mode hotpath's Redis
+// read path against a raw pipelined HGETALL on the same Redis. Progress goes
+// to stderr; the last stdout line is one JSON object.
 #include <malloc.h>
 #include <time.h>
 
@@ -19,6 +20,9 @@
 #include "features/feature_store.h"
 #include "features/internal/redis_server_process.h"
 #include "features/redis_store.h"
+#include "serve/apps/features_http.h"
+#include "serve/apps/features_http_server.h"
+#include "serve/loadgen/load_generator.h"
 
 namespace hotpath::features {
 namespace {
@@ -61,6 +65,9 @@ struct Args {
   std::size_t redis_entities = 10'000;
   std::size_t redis_reads = 50'000;
   bool redis = true;
+  bool http = true;
+  std::size_t http_rate = 10'000;  // reads per second, open loop
+  std::size_t http_seconds = 5;    // measured seconds (after 1 s of warm-up)
 };
 
 Args ParseArgs(int argc, char** argv) {
@@ -75,6 +82,9 @@ Args ParseArgs(int argc, char** argv) {
     if (flag == "--redis") a.redis = v != 0;
     if (flag == "--redis-entities") a.redis_entities = v;
     if (flag == "--redis-reads") a.redis_reads = v;
+    if (flag == "--http") a.http = v != 0;
+    if (flag == "--http-rate") a.http_rate = std::max<std::size_t>(1, v);
+    if (flag == "--http-seconds") a.http_seconds = std::max<std::size_t>(1, v);
   }
   return a;
 }
@@ -189,6 +199,103 @@ std::vector<double> InprocReads(const FeatureStore& store, const FeatureSelector
   }
   std::fprintf(stderr, "in-process reads: %zu of %zu entities present\n", present, args.reads);
   return lat;
+}
+
+struct HttpResult {
+  double p50_us = 0, p99_us = 0, ok_rps = 0;
+  uint64_t errors = 0;
+  double handler_p50_us = 0, handler_p99_us = 0;  // the route alone, called in-process
+};
+
+// Bodies of POST /v1/features/read: all features of one random entity each.
+std::vector<std::string> HttpReadBodies(const FeatureSelector& sel, const Args& args,
+                                        std::size_t n) {
+  std::mt19937_64 rng(5);
+  std::string features;
+  for (const std::string& f : sel.names())
+    features += (features.empty() ? "\"" : ", \"") + f + "\"";
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back("{\"entities\": [\"" + Key(rng() % args.entities) + "\"], \"features\": [" +
+                  features + "]}");
+  }
+  return out;
+}
+
+// The route's own cost: Handle() on each body, no sockets (µs per call).
+std::vector<double> HandlerLatencies(HttpApp& app, const std::vector<std::string>& bodies) {
+  std::vector<double> lat;
+  int bad = 0;
+  for (int round = 0; round < 5; ++round) {
+    for (const std::string& body : bodies) {
+      auto t0 = Steady::now();
+      app.Handle({"POST", "/v1/features/read", "", body},
+                 [&bad](HttpAppResponse r) { bad += r.status != 200; });
+      lat.push_back(std::chrono::duration<double, std::micro>(Steady::now() - t0).count());
+    }
+  }
+  if (bad > 0) std::fprintf(stderr, "route: %d reads failed\n", bad);
+  return lat;
+}
+
+// Serves `store` through the server's feature routes (one event loop) and
+// drives reads at --http-rate per second, open loop (latency from each
+// request's scheduled time: no coordinated omission).
+Result<HttpResult> HttpReads(std::shared_ptr<const Definitions> defs, FeatureStore& store,
+                             const FeatureSelector& sel, const Args& args) {
+  ASSIGN_OR_RETURN(auto app, FeaturesHttpApp::Create(
+                                 std::move(defs), &store, [&store](std::span<const Event> events) {
+                                   return Result<IngestReport>(store.Ingest(events));
+                                 }));
+  const std::vector<std::string> bodies = HttpReadBodies(sel, args, 4096);
+  HttpResult out;
+  std::vector<double> handler = HandlerLatencies(*app, bodies);
+  out.handler_p50_us = Percentile(handler, 0.5);
+  out.handler_p99_us = Percentile(handler, 0.99);
+  ASSIGN_OR_RETURN(auto server, FeaturesHttpServer::Start({}, app.get()));
+  loadgen::LoadOptions o;
+  o.port = server->port();
+  o.mode = loadgen::LoadOptions::Mode::kOpenLoop;
+  o.rate_rps = static_cast<double>(args.http_rate);
+  o.connections = 16;
+  o.warmup = std::chrono::milliseconds(1000);
+  o.duration = std::chrono::milliseconds(1000 * args.http_seconds);
+  for (const std::string& body : bodies) {
+    o.requests.push_back(
+        "POST /v1/features/read HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+  }
+  ASSIGN_OR_RETURN(loadgen::LoadResult r, loadgen::RunLoad(o));
+  out.p50_us = static_cast<double>(r.latency.Quantile(0.50)) / 1e3;
+  out.p99_us = static_cast<double>(r.latency.Quantile(0.99)) / 1e3;
+  out.ok_rps = r.ok_rps();
+  out.errors = r.completed - r.ok + r.io_errors + r.client_dropped + r.unfinished;
+  std::fprintf(stderr,
+               "HTTP reads at %zu/s: %.0f ok/s, p50 %.1f us, p99 %.1f us, %llu errors; "
+               "the route alone (in-process Handle): p50 %.2f us, p99 %.2f us\n",
+               args.http_rate, out.ok_rps, out.p50_us, out.p99_us,
+               static_cast<unsigned long long>(out.errors), out.handler_p50_us, out.handler_p99_us);
+  return out;
+}
+
+// The HTTP members of the result line.
+std::string HttpJson(std::shared_ptr<const Definitions> defs, FeatureStore& store,
+                     const FeatureSelector& sel, const Args& args) {
+  const std::string nulls = "\"http_read_p50_us\": null, \"http_read_p99_us\": null";
+  if (!args.http) return nulls;
+  Result<HttpResult> h = HttpReads(std::move(defs), store, sel, args);
+  if (!h.ok()) {
+    std::fprintf(stderr, "HTTP reads skipped: %s\n", h.status().ToString().c_str());
+    return nulls;
+  }
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "\"http_read_p50_us\": %.1f, \"http_read_p99_us\": %.1f, \"http_errors\": %llu, "
+                "\"http_route_p50_us\": %.2f, \"http_route_p99_us\": %.2f",
+                h->p50_us, h->p99_us, static_cast<unsigned long long>(h->errors), h->handler_p50_us,
+                h->handler_p99_us);
+  return buf;
 }
 
 struct SharedResult {
@@ -323,13 +430,14 @@ int main(int argc, char** argv) {
   const double p50 = Percentile(lat, 0.5), p99 = Percentile(lat, 0.99);
   std::fprintf(stderr, "in-process read of %zu features: p50 %.3f us, p99 %.3f us\n",
                sel.refs().size(), p50, p99);
+  const std::string http = HttpJson(defs, *store, sel, args);
   const std::string shared = SharedJson(args, defs, sel);
   std::printf(
       "{\"entities\": %zu, \"events\": %zu, \"refused\": %zu, \"ingest_events_per_s\": %.0f, "
       "\"ingest_wall_events_per_s\": %.0f, "
       "\"inproc_read_p50_us\": %.3f, \"inproc_read_p99_us\": %.3f, "
-      "\"http_read_p99_us\": null, \"bytes_per_entity\": %.0f, %s}\n",
+      "%s, \"bytes_per_entity\": %.0f, %s}\n",
       stats.entities, ing.events, ing.refused, ing.events_per_cpu_s, ing.events_per_wall_s, p50,
-      p99, bytes_per_entity, shared.c_str());
+      p99, http.c_str(), bytes_per_entity, shared.c_str());
   return 0;
 }

@@ -9,10 +9,11 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t kGrowBuckets = 4;  // least buckets a state's capacity grows by
 
 bool IsExtreme(SlotKind k) { return k == SlotKind::kMin || k == SlotKind::kMax; }
 
-double InputOf(const Slot& s, const Event& ev) {
+[[gnu::always_inline]] inline double InputOf(const Slot& s, const Event& ev) {
   switch (s.input) {
     case SlotInput::kOne:
       return 1;
@@ -28,7 +29,8 @@ double InputOf(const Slot& s, const Event& ev) {
 
 // Folds one bucket's cell `v` (with pair value `pv`) into a summary cell,
 // scanning buckets in ascending order.
-void FoldCell(SlotKind kind, double v, double pv, double& out, double& pout) {
+[[gnu::always_inline]] inline void FoldCell(SlotKind kind, double v, double pv, double& out,
+                                            double& pout) {
   switch (kind) {
     case SlotKind::kAdd:
       out += v;
@@ -80,6 +82,9 @@ Sketch NewSketch(const GroupPlan& plan, int sketch) {
 
 void EntityState::EnsureRunning(const GroupPlan& plan) {
   if (!data_.empty()) return;
+  // Room for four buckets up front: an entity's first events then cost one
+  // allocation instead of two (FindOrInsertBucket grows by the same step).
+  data_.reserve(plan.running_size + plan.stride * kGrowBuckets);
   data_.assign(plan.running_size, 0);
   for (const WindowPlan& w : plan.windows) {
     data_[w.base] = -kInf;  // nothing evicted yet
@@ -133,14 +138,14 @@ EntityState EntityState::FromBuckets(const GroupPlan& plan, std::span<const doub
 }
 
 std::size_t EntityState::LowerBound(const GroupPlan& plan, double b) const {
-  std::size_t lo = 0, hi = BucketCount(plan);
-  while (lo < hi) {
-    std::size_t mid = (lo + hi) / 2;
-    if (data_[plan.running_size + mid * plan.stride] < b) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
+  // Branch-free: the comparisons on a handful of buckets are unpredictable.
+  const double* index = data_.data() + plan.running_size;
+  std::size_t lo = 0, len = BucketCount(plan);
+  while (len > 0) {
+    const std::size_t half = len / 2;
+    const bool right = index[(lo + half) * plan.stride] < b;
+    lo = right ? lo + half + 1 : lo;
+    len = right ? len - half - 1 : half;
   }
   return lo;
 }
@@ -153,7 +158,7 @@ std::size_t EntityState::FindOrInsertBucket(const GroupPlan& plan, int64_t b) {
   if (pos < n && data_[plan.running_size + pos * plan.stride] == db) return pos;
   if (data_.size() + plan.stride > data_.capacity()) {
     // Grow by half the buckets held (at least four): less slack than doubling.
-    data_.reserve(data_.size() + plan.stride * std::max<std::size_t>(4, n / 2));
+    data_.reserve(data_.size() + plan.stride * std::max<std::size_t>(kGrowBuckets, n / 2));
   }
   auto at = data_.insert(data_.begin() + plan.running_size + pos * plan.stride, plan.stride, 0.0);
   at[0] = db;

@@ -64,16 +64,17 @@ class EntityState {
   // -inf when there is none, NaN when it may lie in a dropped bucket.
   double LastEventTs(const GroupPlan& plan, const SourcePlan& src, int64_t bt) const;
 
-  // Hints the CPU to load the state's heap data (up to 1 KiB), so that its
-  // cache misses overlap instead of following one another.
-  void Prefetch() const {
-    const char* p = reinterpret_cast<const char*>(data_.data());
-    const std::size_t bytes = std::min<std::size_t>(data_.size() * sizeof(double), 1024);
-    for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
-  }
-
   // The state's heap data (null while empty); moves when the state grows.
   const double* data() const { return data_.empty() ? nullptr : data_.data(); }
+  // The 64-byte cache lines the heap data spans (its capacity, so the count
+  // changes only with data()), capped at 16: prefetching data() + 64 * i for
+  // i < DataLines() loads the state without dependent misses.
+  uint32_t DataLines() const {
+    if (data_.capacity() == 0) return 0;
+    const auto first = reinterpret_cast<std::uintptr_t>(data_.data()) / 64;
+    const auto last = (reinterpret_cast<std::uintptr_t>(data_.data() + data_.capacity()) - 1) / 64;
+    return static_cast<uint32_t>(std::min<std::uintptr_t>(last - first + 1, 16));
+  }
 
   // Greatest event time applied, INT64_MIN before the first event.
   int64_t last_event_ms() const { return last_event_ms_; }

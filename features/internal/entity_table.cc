@@ -1,6 +1,14 @@
 #include "features/internal/entity_table.h"
 
 namespace hotpath::features::internal {
+namespace {
+
+void PrefetchLines(const double* data, uint32_t lines) {
+  const char* p = reinterpret_cast<const char*>(data);
+  for (uint32_t line = 0; line < lines; ++line) __builtin_prefetch(p + 64 * line);
+}
+
+}  // namespace
 
 uint64_t EntityHash(std::string_view key) {
   uint64_t h = std::hash<std::string_view>()(key);
@@ -14,19 +22,19 @@ std::size_t EntityTable::SlotOf(uint64_t hash, std::string_view key) const {
     const Slot& s = slots_[i];
     if (s.hash == 0) return std::string_view::npos;
     if (s.hash != hash) continue;
-    // Start loading the state (running cells, first buckets) in parallel
-    // with the entry holding the key.
-    const char* d = reinterpret_cast<const char*>(s.data);
-    if (d != nullptr) {
-      for (int line = 0; line < 4; ++line) __builtin_prefetch(d + 64 * line);
-    }
+    // Start loading the whole state in parallel with the entry holding the
+    // key, rather than one dependent miss after another as it is read.
+    PrefetchLines(s.data, s.lines);
     if (entries_[s.index].key == key) return i;
   }
 }
 
 void EntityTable::UpdateData(uint64_t hash, std::string_view key) {
   std::size_t i = SlotOf(hash, key);
-  if (i != std::string_view::npos) slots_[i].data = entries_[slots_[i].index].state.data();
+  if (i == std::string_view::npos) return;
+  const EntityState& state = entries_[slots_[i].index].state;
+  slots_[i].data = state.data();
+  slots_[i].lines = state.DataLines();
 }
 
 void EntityTable::PrefetchEntry(uint64_t hash) const {
@@ -35,6 +43,7 @@ void EntityTable::PrefetchEntry(uint64_t hash) const {
       const Entry& e = entries_[slots_[i].index];
       __builtin_prefetch(&e);
       __builtin_prefetch(reinterpret_cast<const char*>(&e) + 64);
+      PrefetchLines(slots_[i].data, slots_[i].lines);
       return;
     }
   }
@@ -55,7 +64,7 @@ EntityTable::Entry& EntityTable::FindOrInsert(uint64_t hash, std::string_view ke
   if ((entries_.size() + 1) * 8 > slots_.size() * 7) Grow();
   std::size_t i = hash & Mask();
   while (slots_[i].hash != 0) i = (i + 1) & Mask();
-  slots_[i] = Slot{hash, nullptr, static_cast<uint32_t>(entries_.size())};
+  slots_[i] = Slot{hash, nullptr, static_cast<uint32_t>(entries_.size()), 0};
   entries_.push_back(Entry{std::string(key), EntityState()});
   return entries_.back();
 }

@@ -34,15 +34,16 @@ class EntityTable {
   const Entry* Find(uint64_t hash, std::string_view key) const;
   // The entry for `key`, inserting an empty state when absent.
   Entry& FindOrInsert(uint64_t hash, std::string_view key);
-  // Records where the state of `key` (present) now keeps its data; call
-  // after anything that may reallocate it.
+  // Records where the state of `key` (present) now keeps its data and how
+  // far it extends; call after anything that may reallocate it.
   void UpdateData(uint64_t hash, std::string_view key);
   // Removes entries matching `pred`; returns how many.
   std::size_t EraseIf(const std::function<bool(const Entry&)>& pred);
 
   // Hints the CPU to load the slot `hash` probes first.
   void PrefetchSlot(uint64_t hash) const { __builtin_prefetch(&slots_[hash & Mask()]); }
-  // Hints the CPU to load the entry whose slot hash matches (keys unchecked).
+  // Hints the CPU to load the entry and its state data whose slot hash
+  // matches (keys unchecked). The slot should have been prefetched earlier.
   void PrefetchEntry(uint64_t hash) const;
 
   std::size_t size() const { return entries_.size(); }
@@ -51,10 +52,12 @@ class EntityTable {
  private:
   struct Slot {
     uint64_t hash = 0;  // 0: empty
-    // The entry's state data (EntityState::data()), so that a lookup can
-    // start loading it while the key is still being compared.
+    // The entry's state data (EntityState::data()) and the cache lines it
+    // spans, so that a lookup can start loading all of it while the key is
+    // still being compared.
     const double* data = nullptr;
     uint32_t index = 0;
+    uint32_t lines = 0;
   };
   std::size_t Mask() const { return slots_.size() - 1; }
   std::size_t SlotOf(uint64_t hash, std::string_view key) const;  // slot holding key, or npos

@@ -47,22 +47,34 @@ void GroupTable::ApplyBatch(std::span<const Event* const> events, int64_t now_ms
   std::vector<uint32_t> fill(start.begin(), start.end() - 1);
   for (std::size_t i = 0; i < n; ++i)
     order[fill[ShardIndex(hashes[i])]++] = static_cast<uint32_t>(i);
-  for (std::size_t s = 0; s < shards_.size(); ++s) {
-    if (start[s] == start[s + 1]) continue;
-    Shard& shard = *shards_[s];
-    MutexLock lock(&shard.mu);
-    // Three-stage prefetch: slot, then entry, then the state's heap data.
-    for (uint32_t k = start[s], end = start[s + 1]; k < end; ++k) {
-      if (k + 16 < end) shard.table.PrefetchSlot(hashes[order[k + 16]]);
-      if (k + 8 < end) shard.table.PrefetchEntry(hashes[order[k + 8]]);
-      if (k + 3 < end) {
-        const Event& ahead = *events[order[k + 3]];
-        if (const auto* e = shard.table.Find(hashes[order[k + 3]], ahead.entity_key))
-          e->state.Prefetch();
-      }
-      const uint32_t i = order[k];
-      statuses[i] = ApplyOne(shard, hashes[i], *events[i], now_ms);
+  ApplyInShardOrder(events, hashes, order, now_ms, statuses);
+}
+
+void GroupTable::ApplyInShardOrder(std::span<const Event* const> events,
+                                   std::span<const uint64_t> hashes,
+                                   std::span<const uint32_t> order, int64_t now_ms,
+                                   std::span<Status> statuses) {
+  constexpr std::size_t kSlotAhead = 16, kEntryAhead = 8;
+  const std::size_t n = order.size();
+  auto shard_at = [&](std::size_t k) -> Shard& { return *shards_[ShardIndex(hashes[order[k]])]; };
+  // Positions [0, locked) have their shard's lock held (or already released
+  // after their last event). The pipeline locks a shard when its lookahead
+  // first reaches one of the shard's events, so it never stalls at a shard
+  // boundary; locks are taken in ascending shard order (no deadlock with
+  // other batches; readers hold one lock at a time).
+  std::size_t locked = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    for (const std::size_t ahead = std::min(k + kSlotAhead, n - 1); locked <= ahead; ++locked) {
+      if (locked == 0 || &shard_at(locked) != &shard_at(locked - 1)) shard_at(locked).mu.Lock();
     }
+    if (k + kSlotAhead < n)
+      shard_at(k + kSlotAhead).table.PrefetchSlot(hashes[order[k + kSlotAhead]]);
+    if (k + kEntryAhead < n)
+      shard_at(k + kEntryAhead).table.PrefetchEntry(hashes[order[k + kEntryAhead]]);
+    Shard& shard = shard_at(k);
+    const uint32_t i = order[k];
+    statuses[i] = ApplyOne(shard, hashes[i], *events[i], now_ms);
+    if (k + 1 == n || &shard_at(k + 1) != &shard) shard.mu.Unlock();
   }
 }
 

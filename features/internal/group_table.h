@@ -35,8 +35,9 @@ class GroupTable {
   // Slides each event's entity windows to `now_ms` and applies the event (of
   // a source this group reads); statuses[i] is OK or RESOURCE_EXHAUSTED when
   // a new entity would pass the cap. Events are grouped by shard (one lock
-  // per shard per batch) and their state prefetched ahead of use; events of
-  // one entity keep their order.
+  // per shard per batch) and their slots, entries and states prefetched
+  // ahead of use, across shard boundaries; events of one entity keep their
+  // order.
   void ApplyBatch(std::span<const Event* const> events, int64_t now_ms, std::span<Status> statuses);
 
   // Writes the entity's values of this group's references in `sel` into
@@ -65,6 +66,12 @@ class GroupTable {
   };
 
   std::size_t ShardIndex(uint64_t hash) const { return (hash >> 40) & shard_mask_; }
+  // Applies events[order[k]] for k = 0, 1, ... (order: grouped by ascending
+  // shard) with a prefetch pipeline running ahead of the applies; locks each
+  // shard for the run of its events (dynamic lock set: not annotated).
+  void ApplyInShardOrder(std::span<const Event* const> events, std::span<const uint64_t> hashes,
+                         std::span<const uint32_t> order, int64_t now_ms,
+                         std::span<Status> statuses) HOTPATH_TA_(no_thread_safety_analysis);
   Status ApplyOne(Shard& shard, uint64_t hash, const Event& ev, int64_t now_ms) REQUIRES(shard.mu);
   bool Expired(const EntityState& state, int64_t now_ms) const;
   std::size_t SweepShard(Shard& shard, int64_t now_ms) REQUIRES(shard.mu);

@@ -1,7 +1,6 @@
 #include "features/internal/plan.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace hotpath::features::internal {
 namespace {
@@ -130,20 +129,6 @@ GroupPlan GroupPlan::Compile(const Definitions& defs, int group) {
   plan.stride = 1 + static_cast<int>(plan.slots.size());
   PlanWindows(plan);
   return plan;
-}
-
-double GroupPlan::Identity(int slot) const {
-  constexpr double kInf = std::numeric_limits<double>::infinity();
-  switch (slots[slot].kind) {
-    case SlotKind::kMin:
-    case SlotKind::kFirstTs:
-      return kInf;
-    case SlotKind::kMax:
-    case SlotKind::kLastTs:
-      return -kInf;
-    default:
-      return 0;
-  }
 }
 
 }  // namespace hotpath::features::internal

@@ -9,6 +9,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "features/definitions.h"
@@ -74,8 +75,21 @@ struct GroupPlan {
   std::vector<int> sketch_aggs;  // aggregation index of each sketch
 
   static GroupPlan Compile(const Definitions& defs, int group);
-  // Identity of a slot before any event: 0, +inf, -inf.
-  double Identity(int slot) const;
+  // Identity of a slot before any event: 0, +inf, -inf. Inline: reads
+  // call it for every slot of every window they summarize.
+  double Identity(int slot) const {
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    switch (slots[slot].kind) {
+      case SlotKind::kMin:
+      case SlotKind::kFirstTs:
+        return kInf;
+      case SlotKind::kMax:
+      case SlotKind::kLastTs:
+        return -kInf;
+      default:
+        return 0;
+    }
+  }
   bool has_sketches() const { return !sketch_aggs.empty(); }
 };
 

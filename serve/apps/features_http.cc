@@ -1,5 +1,7 @@
 #include "serve/apps/features_http.h"
 
+#include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "serve/internal/http_response.h"
@@ -8,11 +10,67 @@ namespace hotpath {
 
 using serve_internal::HttpStatusFor;
 
+namespace {
+
+nlohmann::json ErrorJson(size_t index, const Status& st) {
+  return {{"index", index}, {"code", StatusCodeName(st.code())}, {"error", st.message()}};
+}
+
+// A JSON number in its shortest round-trip form; null when not finite.
+void AppendNumber(double x, std::string* out) {
+  if (!std::isfinite(x)) {
+    *out += "null";
+    return;
+  }
+  char buf[32];
+  *out += std::string_view(buf, std::to_chars(buf, buf + sizeof buf, x).ptr - buf);
+}
+
+// The read answer, written directly (no JSON tree: this is the per-request
+// hot path): {"values": [[cell, ...], ...]}, `width` cells per entity.
+std::string ValuesJson(std::span<const features::FeatureValue> values, size_t width) {
+  std::string out = "{\"values\": [";
+  out.reserve(out.size() + values.size() * 40);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const features::FeatureValue& v = values[i];
+    out += i % width == 0 ? (i == 0 ? "[" : "], [") : ", ";
+    out += "{\"status\": \"";
+    out += features::ValueStatusName(v.status);
+    out += "\"";
+    if (v.status == features::ValueStatus::kPresent && v.list.empty()) {
+      out += ", \"value\": ";
+      AppendNumber(v.value, &out);
+    } else if (v.status == features::ValueStatus::kPresent) {
+      out += ", \"values\": [";
+      for (size_t k = 0; k < v.list.size(); ++k) {
+        if (k > 0) out += ", ";
+        AppendNumber(v.list[k], &out);
+      }
+      out += "]";
+    }
+    out += "}";
+  }
+  return out + (values.empty() ? "]}" : "]]}");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FeaturesHttpApp>> FeaturesHttpApp::Create(
+    std::shared_ptr<const features::Definitions> definitions, const features::FeatureStore* reads,
+    features::IngestFn ingest) {
+  if (!definitions || reads == nullptr || !ingest) {
+    return InvalidArgumentError("FeaturesHttpApp needs definitions, a store to read and an ingest function");
+  }
+  ASSIGN_OR_RETURN(auto parser, features::EventParser::Create(definitions));
+  return std::unique_ptr<FeaturesHttpApp>(
+      new FeaturesHttpApp(std::move(definitions), std::move(parser), reads, std::move(ingest)));
+}
+
 Result<std::unique_ptr<FeaturesHttpApp>> FeaturesHttpApp::Create(
     std::shared_ptr<const features::Definitions> definitions, features::DurableFeatureStore* store) {
-  if (!definitions || store == nullptr) return InvalidArgumentError("FeaturesHttpApp needs definitions and a store");
-  ASSIGN_OR_RETURN(auto parser, features::EventParser::Create(definitions));
-  return std::unique_ptr<FeaturesHttpApp>(new FeaturesHttpApp(std::move(definitions), std::move(parser), store));
+  if (store == nullptr) return InvalidArgumentError("FeaturesHttpApp needs a store");
+  return Create(std::move(definitions), &store->store(),
+                [store](std::span<const features::Event> events) { return store->Ingest(events); });
 }
 
 bool FeaturesHttpApp::Handle(const HttpAppRequest& r, Respond respond) {
@@ -36,12 +94,12 @@ HttpAppResponse FeaturesHttpApp::Ingest(std::string_view body) {
       events.push_back(std::move((*parsed)[i]).value());
       index.push_back(i);
     } else {
-      errors.push_back({{"index", i}, {"error", (*parsed)[i].status().message()}});
+      errors.push_back(ErrorJson(i, (*parsed)[i].status()));
     }
   }
-  Result<features::IngestReport> report = store_->Ingest(events);
+  Result<features::IngestReport> report = ingest_(events);
   if (!report.ok()) return JsonError(HttpStatusFor(report.status().code()), report.status().message());
-  for (const auto& [i, st] : report->errors) errors.push_back({{"index", index[i]}, {"error", st.message()}});
+  for (const auto& [i, st] : report->errors) errors.push_back(ErrorJson(index[i], st));
   return {200, "application/json", nlohmann::json{{"applied", report->applied}, {"errors", errors}}.dump()};
 }
 
@@ -68,26 +126,9 @@ HttpAppResponse FeaturesHttpApp::Read(std::string_view body) const {
   Result<features::FeatureSelector> sel = features::FeatureSelector::Create(*defs_, refs);
   if (!sel.ok()) return JsonError(400, sel.status().message());
   std::vector<features::FeatureValue> values;
-  Status s = store_->store().Read(entities, *sel, options, &values);
+  Status s = reads_->Read(entities, *sel, options, &values);
   if (!s.ok()) return JsonError(HttpStatusFor(s.code()), s.message());
-  nlohmann::json rows = nlohmann::json::array();
-  for (size_t e = 0; e < entities.size(); ++e) {
-    nlohmann::json row = nlohmann::json::array();
-    for (size_t f = 0; f < refs.size(); ++f) {
-      const features::FeatureValue& v = values[e * refs.size() + f];
-      nlohmann::json cell = {{"status", features::ValueStatusName(v.status)}};
-      if (v.status == features::ValueStatus::kPresent) {
-        if (v.list.empty()) {
-          cell["value"] = v.value;
-        } else {
-          cell["values"] = v.list;
-        }
-      }
-      row.push_back(std::move(cell));
-    }
-    rows.push_back(std::move(row));
-  }
-  return {200, "application/json", nlohmann::json{{"values", rows}}.dump()};
+  return {200, "application/json", ValuesJson(values, refs.size())};
 }
 
 }  // namespace hotpath

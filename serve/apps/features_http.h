@@ -1,12 +1,15 @@
 // FeaturesHttpApp: the feature store's HTTP API.
 //   POST /v1/features/events   body: a JSON array of events ({"type": SOURCE,
 //        key fields, timestamp, fields}); each is applied or reported:
-//        200 {"applied": N, "errors": [{"index": i, "error": "..."}]};
-//        400 when the body is not a JSON array.
+//        200 {"applied": N, "errors": [{"index": i, "code": "OUT_OF_RANGE",
+//        "error": "..."}]} (code OUT_OF_RANGE: older than the allowed
+//        lateness; INVALID_ARGUMENT: malformed; RESOURCE_EXHAUSTED: entity
+//        cap); 400 when the body is not a JSON array.
 //   POST /v1/features/read     body: {"entities": ["k1", ...], "features":
 //        ["group.agg.window" | "group.derived", ...], "as_of_ms": T (optional)}
 //        200 {"values": [[{"status": "present", "value": x}, ...], ...]}
-//        (entity-major); 400 naming a bad reference or time.
+//        (entity-major; last_n cells carry "values": [...]; numbers in
+//        shortest round-trip form); 400 naming a bad reference or time.
 #ifndef HOTPATH_SERVE_APPS_FEATURES_HTTP_H_
 #define HOTPATH_SERVE_APPS_FEATURES_HTTP_H_
 
@@ -20,21 +23,30 @@ namespace hotpath {
 
 class FeaturesHttpApp final : public HttpApp {
  public:
-  // `store` is borrowed and must outlive the app.
+  // Reads go to `reads` (borrowed, must outlive the app); event batches to
+  // `ingest`, which must be thread-safe (called from every event loop).
+  // INVALID_ARGUMENT when either is missing.
+  static Result<std::unique_ptr<FeaturesHttpApp>> Create(
+      std::shared_ptr<const features::Definitions> definitions, const features::FeatureStore* reads,
+      features::IngestFn ingest);
+  // The server's wiring: reads from `store`'s memory, ingest through its
+  // write-ahead log. `store` is borrowed and must outlive the app.
   static Result<std::unique_ptr<FeaturesHttpApp>> Create(
       std::shared_ptr<const features::Definitions> definitions, features::DurableFeatureStore* store);
   bool Handle(const HttpAppRequest& request, Respond respond) override;
 
  private:
   FeaturesHttpApp(std::shared_ptr<const features::Definitions> defs,
-                  std::unique_ptr<features::EventParser> parser, features::DurableFeatureStore* store)
-      : defs_(std::move(defs)), parser_(std::move(parser)), store_(store) {}
+                  std::unique_ptr<features::EventParser> parser, const features::FeatureStore* reads,
+                  features::IngestFn ingest)
+      : defs_(std::move(defs)), parser_(std::move(parser)), reads_(reads), ingest_(std::move(ingest)) {}
   HttpAppResponse Ingest(std::string_view body);
   HttpAppResponse Read(std::string_view body) const;
 
   std::shared_ptr<const features::Definitions> defs_;
   std::unique_ptr<features::EventParser> parser_;
-  features::DurableFeatureStore* store_;
+  const features::FeatureStore* reads_;
+  features::IngestFn ingest_;
 };
 
 }  // namespace hotpath

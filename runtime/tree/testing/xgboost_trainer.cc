@@ -65,19 +65,29 @@ Result<XGBoostBooster> XGBoostBooster::Train(const Dataset& data,
   return booster;
 }
 
+Result<XGBoostBooster> XGBoostBooster::Load(const std::string& path) {
+  BoosterHandle b = nullptr;
+  RETURN_IF_ERROR(Check(XGBoosterCreate(nullptr, 0, &b), "XGBoosterCreate"));
+  XGBoostBooster booster(b);
+  RETURN_IF_ERROR(Check(XGBoosterLoadModel(b, path.c_str()), "XGBoosterLoadModel"));
+  RETURN_IF_ERROR(Check(XGBoosterSetParam(b, "nthread", "1"), "nthread"));
+  return booster;
+}
+
 Status XGBoostBooster::Save(const std::string& path) const {
   return Check(XGBoosterSaveModel(handle_, path.c_str()), "XGBoosterSaveModel");
 }
 
 Result<std::vector<float>> XGBoostBooster::Predict(const float* x, size_t rows, size_t cols,
                                                    Kind kind,
-                                                   const std::vector<bool>& categorical) const {
+                                                   const std::vector<bool>& categorical,
+                                                   int iteration_end) const {
   ASSIGN_OR_RETURN(DMatrixPtr dm, MakeDMatrix(x, rows, cols, categorical));
   char config[160];
   std::snprintf(config, sizeof(config),
                 "{\"type\": %d, \"training\": false, \"iteration_begin\": 0, "
-                "\"iteration_end\": 0, \"strict_shape\": false}",
-                static_cast<int>(kind));
+                "\"iteration_end\": %d, \"strict_shape\": false}",
+                static_cast<int>(kind), iteration_end);
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;

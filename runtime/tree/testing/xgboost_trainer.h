@@ -32,6 +32,8 @@ class XGBoostBooster {
   static Result<XGBoostBooster> Train(const Dataset& data,
                                       const std::map<std::string, std::string>& params,
                                       int rounds);
+  // Loads a model saved as JSON or UBJSON.
+  static Result<XGBoostBooster> Load(const std::string& path);
   XGBoostBooster(XGBoostBooster&& o) noexcept : handle_(o.handle_) { o.handle_ = nullptr; }
   XGBoostBooster& operator=(XGBoostBooster&&) = delete;
   XGBoostBooster(const XGBoostBooster&) = delete;
@@ -42,8 +44,10 @@ class XGBoostBooster {
 
   enum class Kind { kValue = 0, kMargin = 1, kContributions = 2, kApproxContributions = 3 };
   // Predicts with XGBoost's own predictor through a DMatrix (any kind).
+  // iteration_end > 0 uses only boosting rounds [0, iteration_end).
   Result<std::vector<float>> Predict(const float* x, size_t rows, size_t cols, Kind kind,
-                                     const std::vector<bool>& categorical = {}) const;
+                                     const std::vector<bool>& categorical = {},
+                                     int iteration_end = 0) const;
   // XGBoost's fastest path: in-place prediction from a dense array
   // (XGBoosterPredictFromDense). kValue or kMargin. Returns a pointer into
   // XGBoost's own buffer, valid until the next call; *n gets its length.
