@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
   sv->add_option("--review-threshold", serve.review_threshold, "Risk at or above: review");
   sv->add_option("--block-threshold", serve.block_threshold, "Risk at or above: block");
   sv->add_option("--model-timeout-us", serve.model_timeout_us, "Model deadline per decision");
+  sv->add_option("--mlp-weight", serve.mlp_weight, "Weight of models/fraud_mlp in the model score (rest: fraud_xgb)")
+      ->check(CLI::Range(0.0, 1.0));
   sv->add_option("--rate-limit-rps", serve.rate_limit_rps, "Requests/s per client address (0 = no limit): 429 beyond");
   sv->add_option("--rate-limit-burst", serve.rate_limit_burst, "Burst per client address");
   sv->add_flag("--concurrency-limit", serve.concurrency_limit, "Adaptive concurrency limit on inference: 503 beyond");

@@ -34,6 +34,7 @@ struct FraudApp {
   std::unique_ptr<rules::ReloadableRuleSet> rules;
   std::unique_ptr<audit::AuditLog> audit;
   std::shared_ptr<DynamicBatcher> batcher;
+  std::shared_ptr<DynamicBatcher> mlp_batcher;  // null: no companion MLP
   std::unique_ptr<fraud::FraudEngine> engine;
   std::unique_ptr<FraudHttpApp> http;
 };
@@ -103,6 +104,23 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   eo.alerts = alerts;
   eo.alert_at = a.alert_at == "review" ? fraud::Decision::kReview : fraud::Decision::kBlock;
   eo.model_gate = [svc, config = model->config()] { return svc->AdmitDirect(config); };
+  // The small MLP beside XGBoost, when the repository has one (loaded here in
+  // explicit mode, where only --load models start loaded).
+  Result<ServableHandle> mlp = repo->Get("fraud_mlp");
+  if (!mlp.ok() && mlp.status().code() == StatusCode::kNotFound && repo->Load("fraud_mlp").ok()) {
+    mlp = repo->Get("fraud_mlp");
+  }
+  if (mlp.ok()) {
+    ASSIGN_OR_RETURN(app->mlp_batcher, svc->BatcherFor(*mlp));
+    eo.companion.batcher = app->mlp_batcher.get();
+    eo.companion.version = std::to_string((*mlp)->version());
+    eo.companion.weight = a.mlp_weight;
+    eo.companion.gate = [svc, config = (*mlp)->config()] { return svc->AdmitDirect(config); };
+  }
+  std::fprintf(stderr, "hotpath: fraud models: fraud_xgb v%lld%s\n", static_cast<long long>(model->version()),
+               mlp.ok() ? (" + fraud_mlp v" + std::to_string((*mlp)->version()) + " (weight " +
+                           std::to_string(a.mlp_weight).substr(0, 4) + ")").c_str()
+                        : " (no fraud_mlp)");
   ASSIGN_OR_RETURN(app->engine, fraud::FraudEngine::Create(eo));
   app->http = std::make_unique<FraudHttpApp>(app->engine.get(), app->audit.get(), app->rules.get(),
                                              a.fraud_dir + "/fraud.rules");

@@ -26,7 +26,7 @@ struct ServeArgs {
   int64_t memory_budget_mb = 0;     // 0 = unlimited
   int http_loops = 0;               // 0 = one per core
   // The fraud application: FRAUD_DIR holds features.json, fraud.rules and
-  // models/fraud_xgb (as `scripts/run` produces them).
+  // models/fraud_xgb, optionally models/fraud_mlp (as `scripts/run` produces them).
   std::string fraud_dir;
   // A feature store with these definitions (without --fraud); its API is at
   // /v1/features/{events,read} (with --fraud, on the fraud store).
@@ -38,6 +38,9 @@ struct ServeArgs {
   double review_threshold = 0.5;
   double block_threshold = 0.9;
   int64_t model_timeout_us = 5000;
+  // Weight of models/fraud_mlp (when present) in the model score; the rest
+  // is fraud_xgb's. The training recipe reports PR-AUC for this blend.
+  double mlp_weight = 0.3;
   // High-risk alerts: a Redis stream (HOST:PORT) or a webhook (http://...),
   // for decisions at least `alert_at` ("review" or "block").
   std::string alert_redis;

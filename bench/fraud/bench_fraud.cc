@@ -194,6 +194,8 @@ int main(int argc, char** argv) {
                         {"rules100_ns", rules_ns},
                         {"pr_auc_rules", report["pr_auc_rules"]},
                         {"pr_auc_model", report["pr_auc_model"]},
+                        {"pr_auc_xgb", report["pr_auc_xgb"]},
+                        {"pr_auc_mlp", report["pr_auc_mlp"]},
                         {"pr_auc_both", report["pr_auc_both"]}};
   std::printf("%s\n", out.dump().c_str());
   return 0;

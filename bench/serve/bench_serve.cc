@@ -69,6 +69,7 @@ struct Flags {
   std::string csv;
   std::string json;
   std::string nginx = "nginx";
+  std::string sections = "front,grpc,server";  // which parts run (JSON nulls for the others)
 };
 
 bool ParseInt(const std::string& s, int* out) {
@@ -86,7 +87,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
                                             {"--open-connections", &f->open_connections},
                                             {"--repeats", &f->repeats}};
   const std::map<std::string, std::string*> strings = {
-      {"--csv", &f->csv}, {"--json", &f->json}, {"--nginx", &f->nginx}};
+      {"--csv", &f->csv}, {"--json", &f->json}, {"--nginx", &f->nginx}, {"--sections", &f->sections}};
   for (int i = 1; i < argc; i += 2) {
     if (i + 1 >= argc) {
       return false;
@@ -468,7 +469,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: bench_serve [--duration-ms N] [--warmup-ms N] [--loops N] "
                  "[--concurrency a,b,..] [--open-connections N] [--csv FILE] [--json FILE] "
-                 "[--nginx BIN] [--trees N] [--depth N] [--repeats N]\n");
+                 "[--nginx BIN] [--trees N] [--depth N] [--repeats N] [--sections front,grpc,server]\n");
     return 2;
   }
   std::fprintf(stderr, "training %d trees of depth %d on %d features...\n", f.trees, f.depth,
@@ -509,21 +510,26 @@ int main(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "nginx: %s\n", nginx.status().ToString().c_str());
   }
-  Sweep(f, (*server)->port(), nginx.ok() ? (*nginx)->port() : 0, json, &rows, &sum);
-  OpenLoop(f, (*server)->port(), json, binary, &recorder, &rows, &sum);
-  Grpc(f, service->get(), x, &sum);
+  auto section = [&](const char* name) { return f.sections.find(name) != std::string::npos; };
+  if (section("front")) {
+    Sweep(f, (*server)->port(), nginx.ok() ? (*nginx)->port() : 0, json, &rows, &sum);
+    OpenLoop(f, (*server)->port(), json, binary, &recorder, &rows, &sum);
+  }
+  if (section("grpc")) Grpc(f, service->get(), x, &sum);
   hotpath::bench::ServerFigureOptions sfo;
   sfo.timing = {f.warmup_ms, f.duration_ms};
   sfo.model_file = ModelPath();
   sfo.features = kFeatures;
   sfo.rows = x;
   sfo.repeats = f.repeats;
-  auto figures = hotpath::bench::MeasureModelServer(sfo);
-  if (figures.ok()) {
-    sum.server = *figures;
-    sum.server_ok = true;
-  } else {
-    std::fprintf(stderr, "model server figures: %s\n", figures.status().ToString().c_str());
+  if (section("server")) {
+    auto figures = hotpath::bench::MeasureModelServer(sfo);
+    if (figures.ok()) {
+      sum.server = *figures;
+      sum.server_ok = true;
+    } else {
+      std::fprintf(stderr, "model server figures: %s\n", figures.status().ToString().c_str());
+    }
   }
   if (!f.csv.empty()) {
     WriteCsv(f.csv, rows);

@@ -1,6 +1,7 @@
 #include "pipeline/fraud/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -13,7 +14,10 @@ struct FraudEngine::Call {
   Done done;
   TimePoint start;
   float row[kNumModelFeatures];
-  float score = 0;
+  float companion_row[kNumModelFeatures];
+  float score = 0, companion_score = 0;
+  std::string failure, companion_failure;  // empty: the model answered
+  std::atomic<int> pending{0};             // model answers still to come
   rules::Inputs inputs;
   rules::Verdict verdict;
   std::shared_ptr<const rules::RuleSet> rules;
@@ -27,8 +31,13 @@ std::string ToJson(const DecisionRecord& r) {
                       {"rules_risk", r.rules_risk},
                       {"model_score", r.model_score < 0 ? nlohmann::json() : nlohmann::json(r.model_score)},
                       {"model_version", r.model_version},
+                      {"primary_score", r.primary_score < 0 ? nlohmann::json() : nlohmann::json(r.primary_score)},
                       {"reasons", r.reasons},
                       {"latency_us", r.latency_us}};
+  if (!r.companion_version.empty() || r.companion_score >= 0) {
+    j["companion_score"] = r.companion_score < 0 ? nlohmann::json() : nlohmann::json(r.companion_score);
+    j["companion_version"] = r.companion_version;
+  }
   return j.dump();
 }
 
@@ -39,6 +48,9 @@ Result<std::unique_ptr<FraudEngine>> FraudEngine::Create(const Options& o) {
   if (o.model->num_features() != static_cast<int64_t>(kNumModelFeatures)) {
     return InvalidArgumentError("FraudEngine: the model takes " + std::to_string(o.model->num_features()) +
                                 " features, the fraud featurizer makes " + std::to_string(kNumModelFeatures));
+  }
+  if (!(o.companion.weight >= 0 && o.companion.weight <= 1)) {
+    return InvalidArgumentError("FraudEngine: companion.weight must be in [0, 1]");
   }
   ASSIGN_OR_RETURN(auto featurizer, FraudFeaturizer::Create(o.definitions));
   ASSIGN_OR_RETURN(auto schema, FraudRulesSchema());
@@ -93,35 +105,66 @@ void FraudEngine::Decide(Transaction t, Done done) {
   FillRuleInputs(call->txn, call->row, &call->inputs);
   call->rules->Evaluate(call->inputs, rules::Phase::kPreModel, &call->verdict);
   if (call->verdict.action() == rules::Action::kBlock) return Finish(call);  // decided before any model
-  DynamicBatcher::Request r;
-  r.x = call->row;
-  r.rows = 1;
-  r.out = &call->score;
-  r.deadline = Deadline::After(*options_.clock, options_.model_timeout);
-  ModelOutcome outcome;
-  if (options_.model_gate) {
-    Result<ModelOutcome> gate = options_.model_gate();
-    if (!gate.ok()) {
-      call->record.reasons.push_back("model_unavailable: circuit_open");
-      return Finish(call);
-    }
-    outcome = std::move(*gate);
+  const Options::Companion& companion = options_.companion;
+  call->pending.store(companion.batcher != nullptr ? 2 : 1, std::memory_order_relaxed);
+  if (companion.batcher != nullptr) {
+    std::copy(std::begin(call->row), std::end(call->row), call->companion_row);
+    ImputeMissing(call->companion_row);
+    Score(call, companion.batcher, companion.gate, call->companion_row, &call->companion_score,
+          &call->companion_failure);
   }
-  auto after = [this, call, outcome = std::move(outcome)](Status st) {
-    if (outcome) outcome(st);
-    AfterModel(call, st);
-  };
-  if (Status s = options_.batcher->Submit(r, after); !s.ok()) after(s);
+  Score(call, options_.batcher, options_.model_gate, call->row, &call->score, &call->failure);
 }
 
-void FraudEngine::AfterModel(const std::shared_ptr<Call>& call, const Status& model_status) {
-  if (model_status.ok()) {
-    call->record.model_score = call->score;
-    call->record.model_version = options_.model_version;
-    SetModelScore(call->score, &call->inputs);
+void FraudEngine::Score(const std::shared_ptr<Call>& call, DynamicBatcher* batcher, const ModelGate& gate,
+                        const float* x, float* out, std::string* failure) {
+  ModelOutcome outcome;
+  if (gate) {
+    Result<ModelOutcome> admitted = gate();
+    if (!admitted.ok()) {
+      *failure = "circuit_open";
+      return Join(call);
+    }
+    outcome = std::move(*admitted);
+  }
+  DynamicBatcher::Request r;
+  r.x = x;
+  r.rows = 1;
+  r.out = out;
+  r.deadline = Deadline::After(*options_.clock, options_.model_timeout);
+  auto after = [this, call, failure, outcome = std::move(outcome)](Status st) {
+    if (outcome) outcome(st);
+    if (!st.ok()) *failure = StatusCodeName(st.code());
+    Join(call);
+  };
+  if (Status s = batcher->Submit(r, after); !s.ok()) after(s);
+}
+
+void FraudEngine::Join(const std::shared_ptr<Call>& call) {
+  if (call->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) AfterModels(call);
+}
+
+void FraudEngine::AfterModels(const std::shared_ptr<Call>& call) {
+  DecisionRecord& rec = call->record;
+  const bool companion = options_.companion.batcher != nullptr;
+  const bool primary_ok = call->failure.empty(), companion_ok = companion && call->companion_failure.empty();
+  if (!primary_ok) rec.reasons.push_back("model_unavailable: " + call->failure);
+  if (companion && !companion_ok) rec.reasons.push_back("companion_unavailable: " + call->companion_failure);
+  if (primary_ok) {
+    rec.primary_score = call->score;
+    rec.model_version = options_.model_version;
+  }
+  if (companion_ok) {
+    rec.companion_score = call->companion_score;
+    rec.companion_version = options_.companion.version;
+  }
+  if (primary_ok || companion_ok) {
+    const double w = options_.companion.weight;
+    rec.model_score = primary_ok && companion_ok ? (1 - w) * rec.primary_score + w * rec.companion_score
+                      : primary_ok               ? rec.primary_score
+                                                 : rec.companion_score;
+    SetModelScore(rec.model_score, &call->inputs);
     call->rules->Evaluate(call->inputs, rules::Phase::kPostModel, &call->verdict);
-  } else {
-    call->record.reasons.push_back("model_unavailable: " + std::string(StatusCodeName(model_status.code())));
   }
   Finish(call);
 }

@@ -9,6 +9,10 @@
 //   rules, and for review/block the top feature contributions) → audit log
 //   (group commit) → `done`.
 //
+// A companion model (the small MLP beside XGBoost) can run beside the
+// primary one, in parallel through its own batcher; the model score is then
+// (1 - weight) * primary + weight * companion, or whichever answered.
+//
 // If the model fails or misses its deadline the decision is at least review,
 // with the reason "model_unavailable: CODE"; when the model gate (the serving
 // layer's circuit breaker) refuses the call, no model runs and the reason is
@@ -44,8 +48,11 @@ struct DecisionRecord {
   Decision decision = Decision::kReview;
   double risk = 0;
   double rules_risk = 0;
-  double model_score = -1;  // -1: the model did not run
+  double model_score = -1;  // the blended model score; -1: no model answered
   std::string model_version;
+  double primary_score = -1;    // the primary model's score; -1: it did not answer
+  double companion_score = -1;  // the companion's score; -1: none or it did not answer
+  std::string companion_version;
   std::vector<std::string> reasons;
   int64_t latency_us = 0;
 };
@@ -83,6 +90,15 @@ class FraudEngine {
     Decision alert_at = Decision::kBlock;
     // Empty: every call goes to the model.
     ModelGate model_gate;
+    // A second model blended into the model score. It gets the featurizer's
+    // row through ImputeMissing (scoring.h), exactly as it was trained.
+    struct Companion {
+      DynamicBatcher* batcher = nullptr;  // borrowed; null: no companion
+      std::string version = "1";
+      double weight = 0.5;  // in [0, 1]
+      ModelGate gate;       // as model_gate, for the companion's breaker
+    };
+    Companion companion;
   };
   using Done = std::function<void(const Status&, const DecisionRecord&)>;
 
@@ -102,7 +118,13 @@ class FraudEngine {
                        std::shared_ptr<const rules::Schema> schema);
   bool Remember(const std::string& id) EXCLUDES(mu_);
   void Forget(const std::string& id) EXCLUDES(mu_);
-  void AfterModel(const std::shared_ptr<Call>& call, const Status& model_status);
+  // Runs one model on `x` into `*out` through `batcher` (and `gate`); a
+  // failure is named in `*failure`. Joins the call when done.
+  void Score(const std::shared_ptr<Call>& call, DynamicBatcher* batcher, const ModelGate& gate,
+             const float* x, float* out, std::string* failure);
+  // Counts one model answer; the last one continues with AfterModels.
+  void Join(const std::shared_ptr<Call>& call);
+  void AfterModels(const std::shared_ptr<Call>& call);
   void Finish(const std::shared_ptr<Call>& call);
   void AddContributions(const Call& call, std::vector<std::string>* reasons) const;
 

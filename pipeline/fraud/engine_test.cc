@@ -24,6 +24,27 @@ namespace {
 namespace fs = std::filesystem;
 const std::string kSrc = HOTPATH_SOURCE_DIR;
 
+// A hand-checkable companion: sigmoid(0.001 * sum of the row). A NaN in
+// its input would make the score NaN, so it also shows the imputation.
+class SumModel final : public Model {
+ public:
+  const ModelSignature& signature() const override { return signature_; }
+  int64_t num_features() const override { return kNumModelFeatures; }
+  int64_t OutputWidth(OutputKind) const override { return 1; }
+  Status Predict(const float* x, size_t rows, OutputKind, float* out) const override {
+    for (size_t r = 0; r < rows; ++r) {
+      double sum = 0;
+      for (size_t c = 0; c < kNumModelFeatures; ++c) sum += x[r * kNumModelFeatures + c];
+      out[r] = static_cast<float>(1 / (1 + std::exp(-0.001 * sum)));
+    }
+    return OkStatus();
+  }
+  size_t MemoryBytes() const override { return 0; }
+
+ private:
+  ModelSignature signature_;
+};
+
 class FraudEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -222,6 +243,68 @@ TEST_F(FraudEngineTest, ModelGateRefusalDecidesWithoutTheModel) {
   EXPECT_GE(rec2.model_score, 0);
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_TRUE(outcomes[0].ok());
+}
+
+// The companion runs beside XGBoost on the imputed row; the model score is
+// the weighted blend, each score is recorded, and a companion that cannot
+// answer leaves XGBoost's score alone with the reason.
+TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
+  DynamicBatcher::Options bo;
+  bo.model_name = "companion";
+  bo.max_batch_size = 16;
+  auto companion = DynamicBatcher::Create(bo, std::make_shared<SumModel>(), metrics_);
+  ASSERT_TRUE(companion.ok());
+  bool open = false;
+  FraudEngine::Options o;
+  o.definitions = defs_;
+  o.store = store_.get();
+  o.rules = rules_.get();
+  o.model = model_;
+  o.batcher = batcher_.get();
+  o.audit = audit_.get();
+  o.model_timeout = std::chrono::milliseconds(50);
+  o.companion.batcher = companion->get();
+  o.companion.version = "7";
+  o.companion.weight = 0.25;
+  o.companion.gate = [&]() -> Result<FraudEngine::ModelOutcome> {
+    if (open) return UnavailableError("model 'companion' unavailable: circuit breaker open");
+    return FraudEngine::ModelOutcome([](const Status&) {});
+  };
+  auto engine = FraudEngine::Create(o);
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  for (int i = 0; i < 3; ++i) {
+    auto [s, rec] = DecideSync(**engine, Txn("c" + std::to_string(i), 1200 + 100 * i, true, "blend"));
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto stored = audit_->Find(rec.txn_id);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    auto detail = nlohmann::json::parse((*stored)->detail_json);
+    std::vector<float> row;
+    double sum = 0;
+    bool missing = false;
+    for (const char* c : FraudFeaturizer::ColumnNames()) {
+      const bool null = detail["features"][c].is_null();
+      missing |= null;
+      row.push_back(null ? NAN : detail["features"][c].get<float>());
+      sum += null ? 0 : detail["features"][c].get<float>();
+    }
+    if (i == 0) EXPECT_TRUE(missing);  // a new user: the imputation matters
+    auto xgb = booster_->Predict(row.data(), 1, kNumModelFeatures, testing::XGBoostBooster::Kind::kValue);
+    ASSERT_TRUE(xgb.ok());
+    const double mlp = static_cast<float>(1 / (1 + std::exp(-0.001 * sum)));
+    EXPECT_NEAR(rec.primary_score, (*xgb)[0], 1e-6);
+    EXPECT_NEAR(rec.companion_score, mlp, 1e-6);
+    EXPECT_NEAR(rec.model_score, 0.75 * (*xgb)[0] + 0.25 * mlp, 1e-6);
+    EXPECT_EQ(rec.companion_version, "7");
+    EXPECT_NEAR(detail["companion_score"].get<double>(), mlp, 1e-6);
+  }
+  open = true;
+  auto [s, rec] = DecideSync(**engine, Txn("c-open", 1500, true, "blend"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(rec.companion_score, -1);
+  EXPECT_EQ(rec.model_score, rec.primary_score);
+  EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "companion_unavailable: circuit_open"),
+            rec.reasons.end());
+  engine->reset();
 }
 
 TEST_F(FraudEngineTest, TooLateEventIsRefusedWithTheReason) {

@@ -36,6 +36,12 @@ void SetModelScore(double score, rules::Inputs* in) { in->SetNumber(kNumModelFea
 
 double RulesRisk(const rules::Verdict& v) { return std::clamp(v.score(), 0.0, 0.95); }
 
+void ImputeMissing(std::span<float> row) {
+  for (float& v : row) {
+    if (std::isnan(v)) v = 0;
+  }
+}
+
 double CombinedRisk(double rules_risk, double model_score) {
   if (model_score < 0) return rules_risk;
   return 1.0 - (1.0 - rules_risk) * (1.0 - model_score);

@@ -38,6 +38,11 @@ struct Thresholds {
 double RulesRisk(const rules::Verdict& v);
 // Noisy-OR of the rules' risk and the model's probability (model < 0: no model).
 double CombinedRisk(double rules_risk, double model_score);
+
+// The companion network's input (the small MLP beside XGBoost): the
+// featurizer's row with missing values (NaN) as 0. Training and serving both
+// call this, so they cannot disagree.
+void ImputeMissing(std::span<float> row);
 // The rules' action wins (block > review > allow), else the thresholds.
 Decision Decide(const rules::Verdict& v, double risk, const Thresholds& t);
 
