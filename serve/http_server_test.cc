@@ -87,22 +87,10 @@ std::string InferJson(const float* x, size_t rows, const std::string& extra = ""
   return s;
 }
 
-// An InferenceService that completes every request on its own worker thread,
-// as the batcher will; model names "unavailable", "late" and "limited" fail
-// with UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED. When `hold`
-// is set, requests wait until Release().
-class ThreadedService final : public InferenceService {
+// Forwards everything but Infer to `inner`.
+class ForwardingService : public InferenceService {
  public:
-  explicit ThreadedService(InferenceService* inner) : inner_(inner), worker_([this] { Work(); }) {}
-  ~ThreadedService() override {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      stop_ = true;
-      hold_ = false;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
+  explicit ForwardingService(InferenceService* inner) : inner_(inner) {}
   bool ServerLive() const override { return true; }
   bool ServerReady() const override { return true; }
   ServerMetadata GetServerMetadata() const override { return inner_->GetServerMetadata(); }
@@ -111,6 +99,27 @@ class ThreadedService final : public InferenceService {
   }
   Result<ModelMetadata> GetModelMetadata(std::string_view n, std::string_view v) const override {
     return inner_->GetModelMetadata(n, v);
+  }
+
+ protected:
+  InferenceService* inner_;
+};
+
+// An InferenceService that completes every request on its own worker thread,
+// as the batcher will; model names "unavailable", "late" and "limited" fail
+// with UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED. When `hold`
+// is set, requests wait until Release().
+class ThreadedService final : public ForwardingService {
+ public:
+  explicit ThreadedService(InferenceService* inner) : ForwardingService(inner), worker_([this] { Work(); }) {}
+  ~ThreadedService() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+      hold_ = false;
+    }
+    cv_.notify_all();
+    worker_.join();
   }
   void Infer(const InferRequest& req, InferResponse* resp, InferDone done) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -158,7 +167,6 @@ class ThreadedService final : public InferenceService {
     inner_->Infer(*job.req, job.resp, std::move(job.done));
   }
 
-  InferenceService* inner_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
@@ -483,18 +491,9 @@ TEST_F(HttpServerTest, CompletionsFromAnotherThreadAndStatusMapping) {
 // A service that answers one request from inside the call for another, on
 // the loop thread (as an admission queue does when a release grants a waiter
 // or an arrival sheds one): both clients get their answers.
-class CrossCompletingService final : public InferenceService {
+class CrossCompletingService final : public ForwardingService {
  public:
-  explicit CrossCompletingService(InferenceService* inner) : inner_(inner) {}
-  bool ServerLive() const override { return true; }
-  bool ServerReady() const override { return true; }
-  ServerMetadata GetServerMetadata() const override { return inner_->GetServerMetadata(); }
-  Result<bool> ModelReady(std::string_view n, std::string_view v) const override {
-    return inner_->ModelReady(n, v);
-  }
-  Result<ModelMetadata> GetModelMetadata(std::string_view n, std::string_view v) const override {
-    return inner_->GetModelMetadata(n, v);
-  }
+  using ForwardingService::ForwardingService;
   // The first request is parked; the second answers the first, then itself.
   void Infer(const InferRequest& req, InferResponse* resp, InferDone done) override {
     if (!parked_) {
@@ -508,7 +507,6 @@ class CrossCompletingService final : public InferenceService {
   }
 
  private:
-  InferenceService* inner_;
   InferDone parked_;  // touched on the single loop thread only
 };
 

@@ -167,15 +167,11 @@ Result<dense::Graph> TrainMlp(const Rows& rows, size_t split, std::vector<double
   return g;
 }
 
-// Writes the MLP as models/fraud_mlp/1/model.hpd, loads it back with the
-// dense engine and checks it against LibTorch's probabilities.
-Status WriteMlp(const std::filesystem::path& out, const dense::Graph& g, const Rows& rows, size_t split,
-                const std::vector<double>& torch_scores) {
-  const auto dir = out / "models" / "fraud_mlp";
-  std::filesystem::create_directories(dir / "1");
-  RETURN_IF_ERROR(dense::WriteGraphFile(g, dir / "1" / "model.hpd"));
+// The repository config of a fraud model in `dir`: the 20-column row in, one
+// probability out, batched.
+void WriteConfig(const std::filesystem::path& dir, const std::string& backend) {
   std::ofstream(dir / "config.json") << R"({
-  "backend": "dense",
+  "backend": ")" << backend << R"(",
   "max_batch_size": 64,
   "inputs": [{"name": "features", "datatype": "FP32", "dims": [)" << kNumModelFeatures << R"(]}],
   "outputs": [{"name": "fraud_probability", "datatype": "FP32", "dims": [1]}],
@@ -183,6 +179,16 @@ Status WriteMlp(const std::filesystem::path& out, const dense::Graph& g, const R
   "instance_count": 1
 }
 )";
+}
+
+// Writes the MLP as models/fraud_mlp/1/model.hpd, loads it back with the
+// dense engine and checks it against LibTorch's probabilities.
+Status WriteMlp(const std::filesystem::path& out, const dense::Graph& g, const Rows& rows, size_t split,
+                const std::vector<double>& torch_scores) {
+  const auto dir = out / "models" / "fraud_mlp";
+  std::filesystem::create_directories(dir / "1");
+  RETURN_IF_ERROR(dense::WriteGraphFile(g, dir / "1" / "model.hpd"));
+  WriteConfig(dir, "dense");
   ASSIGN_OR_RETURN(auto model, dense::LoadDenseModel(dir / "1", {}));
   const size_t test = torch_scores.size();
   std::vector<float> x(rows.x.begin() + split * kNumModelFeatures, rows.x.end()), p(test);
@@ -200,15 +206,7 @@ Status WriteRepository(const std::filesystem::path& out, const testing::XGBoostB
   const auto dir = out / "models" / "fraud_xgb";
   std::filesystem::create_directories(dir / "1");
   RETURN_IF_ERROR(booster.Save((dir / "1" / "model.json").string()));
-  std::ofstream(dir / "config.json") << R"({
-  "backend": "xgboost",
-  "max_batch_size": 64,
-  "inputs": [{"name": "features", "datatype": "FP32", "dims": [)" << kNumModelFeatures << R"(]}],
-  "outputs": [{"name": "fraud_probability", "datatype": "FP32", "dims": [1]}],
-  "dynamic_batching": {"max_queue_delay_us": 100, "max_queue_size": 4096, "default_timeout_us": 20000},
-  "instance_count": 1
-}
-)";
+  WriteConfig(dir, "xgboost");
   return OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <random>
 #include <thread>
@@ -111,9 +112,10 @@ class FraudEngineTest : public ::testing::Test {
     batcher_ = std::move(*batcher);
   }
 
-  std::unique_ptr<FraudEngine> MakeEngine(Nanos model_timeout, FraudEngine::ModelGate gate = {}) {
+  // The fixture's engine; `customize` edits the options before Create.
+  std::unique_ptr<FraudEngine> MakeEngine(Nanos model_timeout,
+                                          const std::function<void(FraudEngine::Options*)>& customize = {}) {
     FraudEngine::Options o;
-    o.model_gate = std::move(gate);
     o.definitions = defs_;
     o.store = store_.get();
     o.rules = rules_.get();
@@ -121,6 +123,7 @@ class FraudEngineTest : public ::testing::Test {
     o.batcher = batcher_.get();
     o.audit = audit_.get();
     o.model_timeout = model_timeout;
+    if (customize) customize(&o);
     auto e = FraudEngine::Create(o);
     EXPECT_TRUE(e.ok()) << e.status().ToString();
     return e.ok() ? std::move(*e) : nullptr;
@@ -225,9 +228,11 @@ TEST_F(FraudEngineTest, MissedModelDeadlineFallsBackToReview) {
 TEST_F(FraudEngineTest, ModelGateRefusalDecidesWithoutTheModel) {
   bool open = true;
   std::vector<Status> outcomes;
-  auto engine = MakeEngine(std::chrono::milliseconds(50), [&]() -> Result<FraudEngine::ModelOutcome> {
-    if (open) return UnavailableError("model 'fraud' unavailable: circuit breaker open");
-    return FraudEngine::ModelOutcome([&](const Status& s) { outcomes.push_back(s); });
+  auto engine = MakeEngine(std::chrono::milliseconds(50), [&](FraudEngine::Options* o) {
+    o->model_gate = [&]() -> Result<FraudEngine::ModelOutcome> {
+      if (open) return UnavailableError("model 'fraud' unavailable: circuit breaker open");
+      return FraudEngine::ModelOutcome([&](const Status& s) { outcomes.push_back(s); });
+    };
   });
   auto [s, rec] = DecideSync(*engine, Txn("gated", 30, false, "calm"));
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -255,25 +260,18 @@ TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
   auto companion = DynamicBatcher::Create(bo, std::make_shared<SumModel>(), metrics_);
   ASSERT_TRUE(companion.ok());
   bool open = false;
-  FraudEngine::Options o;
-  o.definitions = defs_;
-  o.store = store_.get();
-  o.rules = rules_.get();
-  o.model = model_;
-  o.batcher = batcher_.get();
-  o.audit = audit_.get();
-  o.model_timeout = std::chrono::milliseconds(50);
-  o.companion.batcher = companion->get();
-  o.companion.version = "7";
-  o.companion.weight = 0.25;
-  o.companion.gate = [&]() -> Result<FraudEngine::ModelOutcome> {
-    if (open) return UnavailableError("model 'companion' unavailable: circuit breaker open");
-    return FraudEngine::ModelOutcome([](const Status&) {});
-  };
-  auto engine = FraudEngine::Create(o);
-  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto engine = MakeEngine(std::chrono::milliseconds(50), [&](FraudEngine::Options* o) {
+    o->companion.batcher = companion->get();
+    o->companion.version = "7";
+    o->companion.weight = 0.25;
+    o->companion.gate = [&]() -> Result<FraudEngine::ModelOutcome> {
+      if (open) return UnavailableError("model 'companion' unavailable: circuit breaker open");
+      return FraudEngine::ModelOutcome([](const Status&) {});
+    };
+  });
+  ASSERT_NE(engine, nullptr);
   for (int i = 0; i < 3; ++i) {
-    auto [s, rec] = DecideSync(**engine, Txn("c" + std::to_string(i), 1200 + 100 * i, true, "blend"));
+    auto [s, rec] = DecideSync(*engine, Txn("c" + std::to_string(i), 1200 + 100 * i, true, "blend"));
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto stored = audit_->Find(rec.txn_id);
     ASSERT_TRUE(stored.ok() && stored->has_value());
@@ -298,13 +296,13 @@ TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
     EXPECT_NEAR(detail["companion_score"].get<double>(), mlp, 1e-6);
   }
   open = true;
-  auto [s, rec] = DecideSync(**engine, Txn("c-open", 1500, true, "blend"));
+  auto [s, rec] = DecideSync(*engine, Txn("c-open", 1500, true, "blend"));
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(rec.companion_score, -1);
   EXPECT_EQ(rec.model_score, rec.primary_score);
   EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "companion_unavailable: circuit_open"),
             rec.reasons.end());
-  engine->reset();
+  engine.reset();
 }
 
 TEST_F(FraudEngineTest, TooLateEventIsRefusedWithTheReason) {

@@ -111,6 +111,18 @@ class RepositoryServiceTest : public ::testing::Test {
     return r;
   }
 
+  // A second service over the fixture's repository, with `limiter` and `clock`.
+  std::unique_ptr<RepositoryService> ServiceWith(ConcurrencyLimiter* limiter, const Clock* clock = &RealClock()) {
+    RepositoryService::Options so;
+    so.repository = repo_.get();
+    so.metrics = &metrics_;
+    so.limiter = limiter;
+    so.clock = clock;
+    auto service = RepositoryService::Create(so);
+    EXPECT_TRUE(service.ok()) << service.status().ToString();
+    return service.ok() ? std::move(*service) : nullptr;
+  }
+
   Status InferSync(const InferRequest& r, InferResponse* resp) {
     std::promise<Status> p;
     service_->Infer(r, resp, [&p](Status s) { p.set_value(s); });
@@ -208,17 +220,13 @@ TEST_F(RepositoryServiceTest, ConcurrencyLimitRefusesWithUnavailable) {
   lo.max_queue_size = 0;
   auto limiter = ConcurrencyLimiter::Create(lo);
   ASSERT_TRUE(limiter.ok()) << limiter.status().ToString();
-  RepositoryService::Options so;
-  so.repository = repo_.get();
-  so.metrics = &metrics_;
-  so.limiter = limiter->get();
-  auto service = RepositoryService::Create(so);
-  ASSERT_TRUE(service.ok());
+  auto service = ServiceWith(limiter->get());
+  ASSERT_NE(service, nullptr);
   std::vector<float> x = {0.1f, 0.2f, 0.3f, 0.4f};
   auto infer = [&]() {
     InferResponse resp;
     std::promise<Status> p;
-    (*service)->Infer(Request(x, 1), &resp, [&p](Status s) { p.set_value(s); });
+    service->Infer(Request(x, 1), &resp, [&p](Status s) { p.set_value(s); });
     return p.get_future().get();
   };
   {
@@ -240,12 +248,8 @@ TEST_F(RepositoryServiceTest, OverloadThroughTheLimiterQueueAnswersEveryRequest)
   lo.max_queue_size = 64;
   auto limiter = ConcurrencyLimiter::Create(lo);
   ASSERT_TRUE(limiter.ok()) << limiter.status().ToString();
-  RepositoryService::Options so;
-  so.repository = repo_.get();
-  so.metrics = &metrics_;
-  so.limiter = limiter->get();
-  auto service = RepositoryService::Create(so);
-  ASSERT_TRUE(service.ok());
+  auto service = ServiceWith(limiter->get());
+  ASSERT_NE(service, nullptr);
   constexpr int kRequests = 4000;
   std::vector<float> x(8 * 4, 0.25f);
   std::vector<InferRequest> requests(kRequests, Request(x, 8));
@@ -255,7 +259,7 @@ TEST_F(RepositoryServiceTest, OverloadThroughTheLimiterQueueAnswersEveryRequest)
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
       for (int i = t; i < kRequests; i += 4) {
-        (*service)->Infer(requests[i], &responses[i], [&](Status s) {
+        service->Infer(requests[i], &responses[i], [&](Status s) {
           (s.ok() ? ok : s.code() == StatusCode::kUnavailable ? overloaded : other)++;
           answered++;
         });
@@ -319,19 +323,15 @@ TEST_F(RepositoryServiceTest, BreakerRoutesToTheFallbackAndRecovers) {
   }
   ASSERT_TRUE(repo_->Poll().ok());
   FakeClock clock;
-  RepositoryService::Options so;
-  so.repository = repo_.get();
-  so.metrics = &metrics_;
-  so.clock = &clock;
-  auto service = RepositoryService::Create(so);
-  ASSERT_TRUE(service.ok());
+  auto service = ServiceWith(nullptr, &clock);
+  ASSERT_NE(service, nullptr);
   std::vector<float> x = {0.5f, -1.0f, 2.0f, NAN};
   const float want = (*boosters_[1]->Predict(x.data(), 1, 4, testing::XGBoostBooster::Kind::kValue))[0];
   auto infer = [&](const std::string& model, InferResponse* resp) {
     InferRequest r = Request(x, 1);
     r.model_name = model;
     std::promise<Status> p;
-    (*service)->Infer(r, resp, [&p](Status s) { p.set_value(s); });
+    service->Infer(r, resp, [&p](Status s) { p.set_value(s); });
     return p.get_future().get();
   };
   InferResponse resp;
@@ -340,7 +340,7 @@ TEST_F(RepositoryServiceTest, BreakerRoutesToTheFallbackAndRecovers) {
     r.model_name = "primary";
     r.inputs[0].name = "wrong";
     std::promise<Status> p;
-    (*service)->Infer(r, &resp, [&p](Status s) { p.set_value(s); });
+    service->Infer(r, &resp, [&p](Status s) { p.set_value(s); });
     EXPECT_EQ(p.get_future().get().code(), StatusCode::kInvalidArgument);
   }
   ASSERT_TRUE(infer("primary", &resp).ok());
@@ -351,7 +351,7 @@ TEST_F(RepositoryServiceTest, BreakerRoutesToTheFallbackAndRecovers) {
     Status s = infer("primary", &resp);
     EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
   }
-  ASSERT_EQ((*service)->breaker("primary")->state(), CircuitBreaker::State::kOpen);
+  ASSERT_EQ(service->breaker("primary")->state(), CircuitBreaker::State::kOpen);
   for (int i = 0; i < 3; ++i) {
     resp = InferResponse();
     ASSERT_TRUE(infer("primary", &resp).ok());
@@ -370,7 +370,7 @@ TEST_F(RepositoryServiceTest, BreakerRoutesToTheFallbackAndRecovers) {
     ASSERT_TRUE(infer("primary", &resp).ok());
     EXPECT_EQ(resp.model_name, "primary");
   }
-  EXPECT_EQ((*service)->breaker("primary")->state(), CircuitBreaker::State::kClosed);
+  EXPECT_EQ(service->breaker("primary")->state(), CircuitBreaker::State::kClosed);
 
   // No fallback: fail fast with UNAVAILABLE naming the model and the reason.
   g_inject_faults = true;
