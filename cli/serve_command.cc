@@ -106,10 +106,12 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   eo.model_gate = [svc, config = model->config()] { return svc->AdmitDirect(config); };
   // The small MLP beside XGBoost, when the repository has one (loaded here in
   // explicit mode, where only --load models start loaded).
+  // --mlp-weight 0 leaves it out.
   Result<ServableHandle> mlp = repo->Get("fraud_mlp");
-  if (!mlp.ok() && mlp.status().code() == StatusCode::kNotFound && repo->Load("fraud_mlp").ok()) {
+  if (!mlp.ok() && mlp.status().code() == StatusCode::kNotFound && a.mlp_weight > 0 && repo->Load("fraud_mlp").ok()) {
     mlp = repo->Get("fraud_mlp");
   }
+  if (a.mlp_weight <= 0) mlp = NotFoundError("--mlp-weight 0");
   if (mlp.ok()) {
     ASSIGN_OR_RETURN(app->mlp_batcher, svc->BatcherFor(*mlp));
     eo.companion.batcher = app->mlp_batcher.get();

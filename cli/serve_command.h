@@ -39,7 +39,8 @@ struct ServeArgs {
   double block_threshold = 0.9;
   int64_t model_timeout_us = 5000;
   // Weight of models/fraud_mlp (when present) in the model score; the rest
-  // is fraud_xgb's. The training recipe reports PR-AUC for this blend.
+  // is fraud_xgb's; 0 = the MLP is not run. The training recipe reports
+  // PR-AUC for this blend.
   double mlp_weight = 0.3;
   // High-risk alerts: a Redis stream (HOST:PORT) or a webhook (http://...),
   // for decisions at least `alert_at` ("review" or "block").
