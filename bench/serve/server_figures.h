@@ -5,7 +5,7 @@
 // the server beyond the front's own sweep:
 //  - dynamic batching on vs off at the same offered load (64 closed-loop
 //    clients, one-row requests): throughput and p99 of both;
-//  - the serving model's p99 under open-loop load at 50% of its peak, alone
+//  - the serving model's p99 under open-loop load at 25% of its peak, alone
 //    and while another model loads new versions back to back;
 //  - how late a request whose deadline passes in the queue is answered
 //    (client-side latency of its 504 minus its timeout);

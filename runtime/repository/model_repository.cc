@@ -2,9 +2,6 @@
 // unload and eviction paths are in model_repository_load.cc.
 #include "runtime/repository/model_repository.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -101,9 +98,6 @@ bool ModelRepository::WaitForNextPoll() {
 }
 
 void ModelRepository::PollerLoop() {
-  // Scanning, fingerprinting and loading are background work: the lowest CPU
-  // priority keeps them off the serving threads' time (best effort).
-  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
   // Poll logs its own failures (through FlushLog, so log lines never interleave).
   while (WaitForNextPoll()) Poll().IgnoreError();
 }

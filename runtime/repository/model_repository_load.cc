@@ -212,7 +212,9 @@ Status ModelRepository::LoadVersion(const std::string& name,
   Result<ServableHandle> loaded = InternalError("not loaded");
   // Parsing and warm-up run on their own thread at the lowest CPU priority
   // (nice 19): serving threads keep their CPU while a model loads (measured
-  // by `scripts/bench serve`, load_p99_change). The caller waits.
+  // by `scripts/bench serve`, load_p99_change). The caller waits. Only this
+  // lock-free part is demoted: a demoted thread holding mu_ would stall
+  // every Get behind it (priority inversion).
   std::thread loader([&] {
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);  // best effort
     loaded = ri::LoadServable(*backends_, std::move(config), paths, version);
