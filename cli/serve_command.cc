@@ -187,7 +187,7 @@ Status RunServe(const ServeArgs& a) {
   ASSIGN_OR_RETURN(auto repo, ModelRepository::Create(ro));
   std::unique_ptr<ConcurrencyLimiter> limiter;  // outlives the service's permits
   if (a.concurrency_limit) {
-    ASSIGN_OR_RETURN(limiter, ConcurrencyLimiter::Create({}));
+    ASSIGN_OR_RETURN(limiter, ConcurrencyLimiter::Create(ConcurrencyLimiter::Options::ForModelServer()));
   }
   std::unique_ptr<RateLimiter> rate;
   if (a.rate_limit_rps > 0) {

@@ -124,7 +124,8 @@ Result<ServerFigures> MeasureModelServer(const ServerFigureOptions& o) {
   so.repository = repo.get();
   so.metrics = &metrics;
   ASSIGN_OR_RETURN(std::unique_ptr<RepositoryService> plain, RepositoryService::Create(so));
-  ASSIGN_OR_RETURN(std::unique_ptr<ConcurrencyLimiter> limiter, ConcurrencyLimiter::Create({}));
+  ASSIGN_OR_RETURN(std::unique_ptr<ConcurrencyLimiter> limiter,
+                   ConcurrencyLimiter::Create(ConcurrencyLimiter::Options::ForModelServer()));
   so.limiter = limiter.get();
   ASSIGN_OR_RETURN(std::unique_ptr<RepositoryService> limited, RepositoryService::Create(so));
   ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> front, Front(plain.get()));

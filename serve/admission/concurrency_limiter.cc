@@ -50,6 +50,12 @@ Result<std::unique_ptr<ConcurrencyLimiter>> ConcurrencyLimiter::Create(const Opt
   if (options.codel_interval < options.codel_target) {
     return InvalidArgumentError("codel_interval must be >= codel_target");
   }
+  if (!(options.codel_target_baselines >= 0)) {
+    return InvalidArgumentError("codel_target_baselines must be >= 0");
+  }
+  if (options.codel_min_target <= Nanos(0) || options.codel_min_target > options.codel_target) {
+    return InvalidArgumentError("codel_min_target must be > 0 and <= codel_target");
+  }
   return std::unique_ptr<ConcurrencyLimiter>(new ConcurrencyLimiter(options, clock));
 }
 
@@ -85,6 +91,23 @@ bool ConcurrencyLimiter::HigherOrEqualWaiting(int p) const {
     if (!queues_[i].empty()) return true;
   }
   return false;
+}
+
+void ConcurrencyLimiter::FollowBaseline(TimePoint now) {
+  const Nanos base = limit_.baseline();
+  if (options_.codel_target_baselines <= 0 || base <= Nanos(0)) return;
+  const Nanos target = std::clamp(
+      Nanos(static_cast<int64_t>(options_.codel_target_baselines * static_cast<double>(base.count()))),
+      options_.codel_min_target, options_.codel_target);
+  if (target == codel_.target()) return;
+  const double ratio = static_cast<double>(options_.codel_interval.count()) /
+                       static_cast<double>(options_.codel_target.count());
+  codel_.SetLimits(target, Nanos(static_cast<int64_t>(ratio * static_cast<double>(target.count()))), now);
+}
+
+Nanos ConcurrencyLimiter::codel_target() const {
+  MutexLock lock(&mu_);
+  return codel_.target();
 }
 
 ConcurrencyLimiter::Permit ConcurrencyLimiter::Grant(TimePoint now, int p) {
@@ -196,7 +219,10 @@ void ConcurrencyLimiter::Release(TimePoint granted, bool record, bool ok) {
   {
     MutexLock lock(&mu_);
     const TimePoint now = clock_.Now();
-    if (record) limit_.OnCall(granted, now, ok, inflight_);
+    if (record) {
+      limit_.OnCall(granted, now, ok, inflight_);
+      FollowBaseline(now);
+    }
     --inflight_;
     Drain(now, &answers);
   }

@@ -53,6 +53,21 @@ class ConcurrencyLimiter {
     int max_queue_size = 1000;       // waiters at once, >= 0; 0 = Acquire never queues
     Nanos codel_target = std::chrono::milliseconds(5);      // > 0
     Nanos codel_interval = std::chrono::milliseconds(100);  // >= codel_target
+    // When > 0, the CoDel target follows the probed no-queue latency:
+    // target = clamp(codel_target_baselines * baseline, codel_min_target,
+    // codel_target), and the interval keeps its ratio to the target. A queue
+    // then holds requests for about the service's own latency, not a fixed
+    // 5 ms, so admitted requests stay near the unloaded latency.
+    double codel_target_baselines = 0;                        // >= 0
+    Nanos codel_min_target = std::chrono::microseconds(100);  // > 0, <= codel_target
+
+    // What `hotpath serve --concurrency-limit` uses: the defaults above with
+    // the CoDel target at one baseline.
+    static Options ForModelServer() {
+      Options o;
+      o.codel_target_baselines = 1;
+      return o;
+    }
   };
 
   // The right to run one call. Move-only. Release reports how the call went;
@@ -118,6 +133,8 @@ class ConcurrencyLimiter {
   int limit() const EXCLUDES(mu_);
   int inflight() const EXCLUDES(mu_);
   int queued() const EXCLUDES(mu_);
+  // The CoDel target in force (moves with the baseline when adaptive).
+  Nanos codel_target() const EXCLUDES(mu_);
   Stats stats() const EXCLUDES(mu_);
 
  private:
@@ -148,6 +165,8 @@ class ConcurrencyLimiter {
   void Drain(TimePoint now, std::vector<Answer>* out) REQUIRES(mu_);
   Permit Grant(TimePoint now, int p) REQUIRES(mu_);
   static void Run(std::vector<Answer>* answers);
+  // Moves the CoDel target after the baseline when codel_target_baselines > 0.
+  void FollowBaseline(TimePoint now) REQUIRES(mu_);
 
   const Options options_;
   const Clock& clock_;

@@ -207,6 +207,59 @@ TEST(ConcurrencyLimiterTest, FailuresShrinkTheAdaptiveLimit) {
   EXPECT_EQ(limiter->limit(), 14);  // floor(16 * backoff 0.9)
 }
 
+// With codel_target_baselines, the CoDel target follows the probed no-queue
+// latency (clamped to [codel_min_target, codel_target]) and the interval
+// keeps its 1:20 ratio; a standing queue is then cut to that target.
+TEST(ConcurrencyLimiterTest, CoDelTargetFollowsTheBaseline) {
+  FakeClock clock;
+  ConcurrencyLimiter::Options o;
+  o.limit.initial_limit = o.limit.max_limit = 1;
+  o.limit.min_window_samples = 1;
+  o.max_queue_size = 100;
+  o.codel_target_baselines = 2;
+  o.codel_min_target = std::chrono::microseconds(100);
+  auto limiter = Make(o, clock);
+  EXPECT_EQ(limiter->codel_target(), milliseconds(5));
+  auto call = [&](std::chrono::microseconds service) {
+    Permit p = std::move(limiter->TryAcquire(1)).value();
+    clock.Advance(service);
+    p.Release(true);
+  };
+  call(std::chrono::microseconds(300));  // starts the probe
+  clock.Advance(o.limit.window);
+  call(std::chrono::microseconds(300));  // ends it: baseline 300 us
+  EXPECT_EQ(limiter->codel_target(), std::chrono::microseconds(600));
+  // A standing queue (two arrivals per service time of 1 ms): once every
+  // waiter has waited past the target for a whole interval (20 x 600 us =
+  // 12 ms), waits over 600 us are shed.
+  Answers a;
+  limiter->Acquire(1, a.For("running"));
+  size_t released = 0;
+  for (int i = 0; i < 60; ++i) {
+    limiter->Acquire(1, a.For("a" + std::to_string(i)));
+    limiter->Acquire(1, a.For("b" + std::to_string(i)));
+    clock.Advance(std::chrono::microseconds(1000));
+    ASSERT_LT(released, a.permits.size());
+    a.permits[released++].Release(true);
+  }
+  EXPECT_GT(limiter->stats().shed, 0);
+  EXPECT_EQ(limiter->stats().refused, 0);  // shed by age, never by a full queue
+  ASSERT_FALSE(a.refusals.empty());
+  EXPECT_NE(a.refusals.back().find("over the CoDel timeout of 0.6"), std::string::npos) << a.refusals.back();
+  EXPECT_LT(limiter->queued(), 4);  // cut to about the target
+  while (released < a.permits.size()) a.permits[released++].Release(true);
+
+  // A slow service: 2 x 10 ms is clamped to the 5 ms ceiling.
+  auto slow = Make(o, clock);
+  for (int i = 0; i < 2; ++i) {
+    Permit p = std::move(slow->TryAcquire(1)).value();
+    clock.Advance(milliseconds(10));
+    p.Release(true);
+    clock.Advance(o.limit.window);
+  }
+  EXPECT_EQ(slow->codel_target(), milliseconds(5));
+}
+
 TEST(ConcurrencyLimiterTest, ConcurrentCallersNeverExceedTheLimit) {
   FakeClock clock;
   auto limiter = Make(Fixed(3, 1, 0, 0), clock);
@@ -247,6 +300,14 @@ TEST(ConcurrencyLimiterTest, CreateRejectsBadOptions) {
   o = {};
   o.limit.max_limit = 0;
   EXPECT_EQ(ConcurrencyLimiter::Create(o, clock).status().code(), StatusCode::kInvalidArgument);
+  o = {};
+  o.codel_min_target = milliseconds(6);  // above codel_target
+  EXPECT_NE(ConcurrencyLimiter::Create(o, clock).status().message().find("codel_min_target"),
+            std::string::npos);
+  o = {};
+  o.codel_target_baselines = -1;
+  EXPECT_NE(ConcurrencyLimiter::Create(o, clock).status().message().find("codel_target_baselines"),
+            std::string::npos);
 }
 
 }  // namespace

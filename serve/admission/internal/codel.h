@@ -26,6 +26,16 @@ class CoDelTimeout {
   // REQUIRES: 0 < target <= interval.
   CoDelTimeout(Nanos target, Nanos interval) : target_(target), interval_(interval) {}
 
+  // Moves the target and interval (ConcurrencyLimiter follows the measured
+  // no-queue latency); the interval in progress ends no later than one new
+  // interval from `now`. REQUIRES: 0 < target <= interval.
+  void SetLimits(Nanos target, Nanos interval, TimePoint now) {
+    target_ = target;
+    interval_ = interval;
+    interval_end_ = std::min(interval_end_, now + interval);
+  }
+  Nanos target() const { return target_; }
+
   // The longest sojourn allowed now; ends the interval when it is over.
   Nanos Timeout(TimePoint now) {
     if (now >= interval_end_) {
@@ -46,8 +56,8 @@ class CoDelTimeout {
   bool overloaded() const { return overloaded_; }
 
  private:
-  const Nanos target_;
-  const Nanos interval_;
+  Nanos target_;
+  Nanos interval_;
   TimePoint interval_end_{};
   Nanos min_sojourn_ = Nanos(0);
   bool saw_empty_ = true;
