@@ -11,17 +11,18 @@ FallbackRouter::FallbackRouter(PolicyLookup lookup, const Clock& clock,
 Result<std::shared_ptr<CircuitBreaker>> FallbackRouter::BreakerFor(std::string_view model,
                                                                    const Policy& policy) {
   if (!policy.breaker_enabled) return std::shared_ptr<CircuitBreaker>();
-  CircuitBreaker::Options options = policy.breaker;
-  options.name = std::string(model);
   MutexLock l(&mu_);
   auto it = entries_.find(model);
-  if (it != entries_.end() && it->second.options == options) return it->second.breaker;
-  ASSIGN_OR_RETURN(std::unique_ptr<CircuitBreaker> b, CircuitBreaker::Create(options, clock_, on_transition_));
+  // The common case, once per call: no copy, no allocation.
+  if (it != entries_.end() && it->second.options == policy.breaker) return it->second.breaker;
+  CircuitBreaker::Options named = policy.breaker;
+  named.name = std::string(model);
+  ASSIGN_OR_RETURN(std::unique_ptr<CircuitBreaker> b, CircuitBreaker::Create(named, clock_, on_transition_));
   std::shared_ptr<CircuitBreaker> shared = std::move(b);
   if (it == entries_.end()) {
-    entries_.emplace(std::string(model), Entry{std::move(options), shared});
+    entries_.emplace(std::string(model), Entry{policy.breaker, shared});
   } else {
-    it->second = Entry{std::move(options), shared};  // in-flight routes keep the old one
+    it->second = Entry{policy.breaker, shared};  // in-flight routes keep the old one
   }
   return shared;
 }

@@ -74,7 +74,7 @@ class FallbackRouter {
 
  private:
   struct Entry {
-    CircuitBreaker::Options options;
+    CircuitBreaker::Options options;  // as the policy gave them (name unset)
     std::shared_ptr<CircuitBreaker> breaker;
   };
   struct KeyHash {
