@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <random>
 
 #include "optimize/metrics.h"
 #include "optimize/transforms.h"
 #include "runtime/dense/dense_model.h"
 #include "runtime/dense/graph_io.h"
+#include "runtime/dense/testing/onnx_builder.h"
 
 namespace hotpath::optimize {
 namespace {
@@ -130,6 +132,36 @@ TEST(OptimizeTest, PublishesAPassingVariantOrRefusesWithNumbers) {
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.message().find("int8-dynamic: AUC"), std::string::npos) << refused.message();
   EXPECT_FALSE(std::filesystem::exists(dir / "3"));
+  std::filesystem::remove_all(dir);
+}
+
+// An ONNX tree ensemble has no dense layers to quantise or prune and no
+// .hpd form: refused up front, naming the node, before anything is measured.
+TEST(OptimizeTest, RefusesAnOnnxTreeEnsemble) {
+  dense::testing::OnnxBuilder b(2, 15, 3);
+  auto* n = b.Node("TreeEnsembleRegressor", {"x"}, "ai.onnx.ml");
+  n->set_name("trees");
+  dense::testing::SetTreeAttrs(n, {{0, 0, "BRANCH_LEQ", 0, 0.5f, 1, 2}, {0, 1}, {0, 2}},
+                               {{0, 1, 0, -1.0f}, {0, 2, 0, 1.0f}}, "target_");
+  dense::testing::SetAttr(n, "n_targets", int64_t{1});
+  n->set_output(0, "y");
+  b.Output("y");
+  const auto dir = std::filesystem::temp_directory_path() / "hotpath_optimize_onnx_trees";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "model.onnx", std::ios::binary) << b.Serialize();
+  ASSERT_TRUE(dense::LoadDenseModel(dir / "model.onnx", {}).ok());  // it serves fine
+  OptimizeOptions o;
+  o.model = dir / "model.onnx";
+  o.output_dir = dir / "out";
+  o.report_dir = dir / "report";
+  o.eval.x = {0.0f, 0.0f, 1.0f, 1.0f};
+  o.eval.labels = {0, 1};
+  o.eval.rows = 2;
+  const Status s = Optimize(o).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("node 'trees' is an ONNX tree ensemble"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
   std::filesystem::remove_all(dir);
 }
 

@@ -52,6 +52,13 @@ Status CheckWidth(const EvalSet& eval, int64_t features) {
 Result<Candidates> DenseCandidates(const std::filesystem::path& artifact,
                                    const OptimizeOptions& o) {
   ASSIGN_OR_RETURN(const Graph graph, dense::LoadGraph(artifact));
+  for (const dense::Node& n : graph.nodes) {
+    if (n.kind == dense::OpKind::kTreeEnsemble) {
+      return InvalidArgumentError(artifact.string() + ": node '" + n.name +
+                                  "' is an ONNX tree ensemble: int8 and pruning apply to dense layers and "
+                                  "the graph has no .hpd form; compact the source XGBoost model instead");
+    }
+  }
   RETURN_IF_ERROR(CheckWidth(o.eval, graph.widths[0]));
   for (size_t i = 0; i < o.eval.x.size(); ++i) {
     if (!std::isfinite(o.eval.x[i])) {
