@@ -498,6 +498,7 @@ class CrossCompletingService final : public ForwardingService {
   void Infer(const InferRequest& req, InferResponse* resp, InferDone done) override {
     if (!parked_) {
       parked_ = std::move(done);
+      ++parked_count_;
       return;
     }
     InferDone first = std::move(parked_);
@@ -506,8 +507,11 @@ class CrossCompletingService final : public ForwardingService {
     inner_->Infer(req, resp, std::move(done));
   }
 
+  int parked_count() const { return parked_count_; }
+
  private:
   InferDone parked_;  // touched on the single loop thread only
+  std::atomic<int> parked_count_{0};
 };
 
 TEST_F(HttpServerTest, CompletionOfAnotherRequestOnTheLoopThreadIsNotLost) {
@@ -517,7 +521,10 @@ TEST_F(HttpServerTest, CompletionOfAnotherRequestOnTheLoopThreadIsNotLost) {
   auto server = Start(&cross, o);
   HttpTestClient a = Client(server->port()), b = Client(server->port());
   ASSERT_TRUE(a.Send(PostJson(kInfer, InferJson(rows_.data(), 1))).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // parked
+  for (int i = 0; i < 1000 && cross.parked_count() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(cross.parked_count(), 1);  // A is parked before B is sent
   auto rb = b.Roundtrip(PostJson(kInfer, InferJson(rows_.data(), 1)));
   ASSERT_TRUE(rb.ok());
   ExpectScores(*rb, 0, 1);
