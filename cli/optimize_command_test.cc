@@ -17,6 +17,7 @@
 #include "runtime/dense/dense_model.h"
 #include "runtime/dense/graph.h"
 #include "runtime/dense/graph_io.h"
+#include "runtime/dense/testing/random_mlp.h"
 #include "runtime/repository/model_repository.h"
 #include "runtime/tree/testing/xgboost_trainer.h"
 #include "runtime/tree/tree_model.h"
@@ -28,27 +29,6 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kFeatures = 16;
 
-// A random ReLU MLP kFeatures-64-32-1 with a sigmoid output.
-dense::Graph Mlp(uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  const std::vector<int64_t> widths = {kFeatures, 64, 32, 1};
-  dense::Graph g;
-  g.widths = {widths[0]};
-  for (size_t l = 1; l < widths.size(); ++l) {
-    dense::Node n;
-    n.inputs = {static_cast<int>(l) - 1};
-    n.output = static_cast<int>(l);
-    n.weights.resize(widths[l - 1] * widths[l]);
-    for (float& w : n.weights) w = d(rng) / std::sqrt(static_cast<float>(widths[l - 1]));
-    n.bias.assign(widths[l], 0.05f);
-    n.act.kind = l + 1 < widths.size() ? dense::Activation::kRelu : dense::Activation::kSigmoid;
-    g.widths.push_back(widths[l]);
-    g.nodes.push_back(std::move(n));
-  }
-  g.output = static_cast<int>(widths.size()) - 1;
-  return g;
-}
 
 // Rows x [rows, kFeatures] N(0, 1).
 std::vector<float> Rows(size_t rows, uint64_t seed) {
@@ -121,7 +101,7 @@ class OptimizeCommandTest : public ::testing::Test {
     const fs::path model_dir = dir_ / "repo" / "ranker";
     fs::create_directories(model_dir / "1");
     WriteConfig(model_dir, "dense");
-    const dense::Graph g = Mlp(7);
+    const dense::Graph g = dense::testing::RandomMlp({kFeatures, 64, 32, 1}, 7);
     ASSERT_TRUE(dense::WriteGraphFile(g, model_dir / "1" / "model.hpd").ok());
     auto m = dense::DenseModel::Create(g, {});
     ASSERT_TRUE(m.ok());

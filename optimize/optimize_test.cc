@@ -11,32 +11,12 @@
 #include "runtime/dense/dense_model.h"
 #include "runtime/dense/graph_io.h"
 #include "runtime/dense/testing/onnx_builder.h"
+#include "runtime/dense/testing/random_mlp.h"
 
 namespace hotpath::optimize {
 namespace {
 
 using dense::Graph;
-
-Graph Mlp(const std::vector<int64_t>& widths, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0.0f, 1.0f);
-  Graph g;
-  g.widths = {widths[0]};
-  for (size_t l = 1; l < widths.size(); ++l) {
-    dense::Node n;
-    n.inputs = {static_cast<int>(l) - 1};
-    n.output = static_cast<int>(l);
-    n.weights.resize(widths[l - 1] * widths[l]);
-    for (float& w : n.weights) w = d(rng) / std::sqrt(static_cast<float>(widths[l - 1]));
-    n.bias.resize(widths[l]);
-    for (float& b : n.bias) b = 0.1f * d(rng);
-    n.act.kind = l + 1 < widths.size() ? dense::Activation::kRelu : dense::Activation::kSigmoid;
-    g.widths.push_back(widths[l]);
-    g.nodes.push_back(std::move(n));
-  }
-  g.output = static_cast<int>(widths.size()) - 1;
-  return g;
-}
 
 std::vector<float> Score(const Graph& g, const std::vector<float>& x, size_t rows) {
   auto m = dense::DenseModel::Create(g, {});
@@ -77,7 +57,7 @@ TEST(MetricsTest, AucEqualsPairwiseCount) {
 }
 
 TEST(TransformsTest, Int8StaysCloseToFp32) {
-  const Graph g = Mlp({32, 128, 64, 1}, 2);
+  const Graph g = dense::testing::RandomMlp({32, 128, 64, 1}, 2);
   const EvalSet e = TeacherLabelled(g, 500, 3);
   const auto base = Score(g, e.x, e.rows);
   for (bool calibrated : {false, true}) {
@@ -89,7 +69,7 @@ TEST(TransformsTest, Int8StaysCloseToFp32) {
 }
 
 TEST(TransformsTest, StructuredPruningDropsUselessNeuronsExactly) {
-  Graph g = Mlp({16, 64, 1}, 4);
+  Graph g = dense::testing::RandomMlp({16, 64, 1}, 4);
   for (int64_t j = 32; j < 64; ++j) g.nodes[1].weights[j] = 0.0f;  // half the neurons are unread
   const EvalSet e = TeacherLabelled(g, 200, 5);
   auto p = PruneNeurons(g, 0.5);
@@ -105,7 +85,7 @@ TEST(TransformsTest, StructuredPruningDropsUselessNeuronsExactly) {
 }
 
 TEST(OptimizeTest, PublishesAPassingVariantOrRefusesWithNumbers) {
-  const Graph g = Mlp({32, 128, 64, 1}, 6);
+  const Graph g = dense::testing::RandomMlp({32, 128, 64, 1}, 6);
   const auto dir = std::filesystem::temp_directory_path() / "hotpath_optimize_test";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "1");
