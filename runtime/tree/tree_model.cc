@@ -64,7 +64,7 @@ int64_t TreeModel::num_groups() const { return ensemble_->num_groups; }
 size_t TreeModel::num_trees() const { return ensemble_->trees.size(); }
 const std::string& TreeModel::format_name() const { return ensemble_->format; }
 const std::string& TreeModel::objective() const { return ensemble_->objective; }
-const char* TreeModel::kernel_name() const { return forest_->uses_simd() ? "avx512" : "scalar"; }
+const char* TreeModel::kernel_name() const { return forest_->kernel_name(); }
 
 int64_t TreeModel::OutputWidth(OutputKind kind) const {
   switch (kind) {

@@ -208,6 +208,54 @@ TEST_P(XGBoostOracleTest, MatchesXGBoost) {
 INSTANTIATE_TEST_SUITE_P(Models, XGBoostOracleTest, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 
+// Models trained with the histogram method (at most max_bin cuts per
+// feature) take the binned kernel on CPUs with AVX-512 VBMI, and every row
+// scored alone gives XGBoost's margin bits; max_bin 1024 leaves more than 255
+// cuts on a feature, so that model keeps the 16-lane kernel, with the same bits.
+TEST(BinnedKernelTest, HistModelsMatchXGBoostRowByRow) {
+  __builtin_cpu_init();
+  const bool vbmi = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
+  const std::map<std::string, std::string> hist = {{"tree_method", "hist"}};
+  const std::map<std::string, std::string> hist1024 = {{"tree_method", "hist"}, {"max_bin", "1024"}};
+  struct Expect { Case c; const char* kernel; };
+  const Expect cases[] = {
+      {{"hist_bench_shape", "binary:logistic", 6, 300, 32, 0.05, 0, 0, hist, false, 6000}, "avx512-binned"},
+      {{"hist_64_features", "reg:squarederror", 5, 80, 64, 0.2, 0, 0, hist, false, 3000}, "avx512-binned"},
+      {{"hist_softprob4", "multi:softprob", 6, 30, 24, 0.1, 0, 4, hist, false, 3000}, "avx512-binned"},
+      {{"hist_max_bin_1024", "reg:squarederror", 6, 100, 4, 0.1, 0, 0, hist1024, false, 6000}, "avx512"},
+  };
+  for (const Expect& want : cases) {
+    const Case& c = want.c;
+    SCOPED_TRACE(c.name);
+    std::mt19937_64 rng(std::hash<std::string>()(c.name));
+    std::map<std::string, std::string> params = {{"objective", c.objective}, {"max_depth", std::to_string(c.depth)}};
+    if (c.num_class > 0) params["num_class"] = std::to_string(c.num_class);
+    params.insert(c.extra.begin(), c.extra.end());
+    auto booster = XGBoostBooster::Train(MakeTrainingSet(c, &rng), params, c.rounds);
+    ASSERT_TRUE(booster.ok()) << booster.status().ToString();
+    const std::string path = (std::filesystem::temp_directory_path() / ("hotpath_" + c.name + ".json")).string();
+    ASSERT_TRUE(booster->Save(path).ok());
+    auto model = TreeModel::Load(path, {});
+    std::filesystem::remove(path);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    if (vbmi) {
+      EXPECT_STREQ((*model)->kernel_name(), want.kernel);
+    }
+    const size_t rows = 500, groups = static_cast<size_t>((*model)->num_groups());
+    std::vector<float> x = RandomRows(c, rows, &rng, false);
+    for (size_t i = 0; i < rows * c.features; i += 97) x[i] = 0.0f;  // some values on cuts' neighbours
+    auto margin = booster->Predict(x.data(), rows, c.features, XGBoostBooster::Kind::kMargin);
+    ASSERT_TRUE(margin.ok());
+    std::vector<float> out(groups);
+    size_t differ = 0;
+    for (size_t r = 0; r < rows; ++r) {
+      ASSERT_TRUE((*model)->Predict(&x[r * c.features], 1, OutputKind::kMargin, out.data()).ok());
+      differ += std::memcmp(out.data(), &(*margin)[r * groups], groups * sizeof(float)) != 0;
+    }
+    EXPECT_EQ(differ, 0u) << "rows whose margins differ from XGBoost's";
+  }
+}
+
 // Single rows, batches and several threads give the same bits.
 TEST(TreeModelThreadsTest, ThreadsAndBatchSizesAgree) {
   Case c{"threads", "multi:softprob", 6, 30, 20, 0.1, 0, 3};

@@ -70,7 +70,10 @@ Forest::Forest(const Ensemble& e, bool allow_simd)
       CompileGeneral(t);
     }
   }
-  if (allow_simd) simd_ = SimdForest::Create(e);
+  if (allow_simd) {
+    binned_ = BinnedForest::Create(e);
+    if (binned_ == nullptr) simd_ = SimdForest::Create(e);
+  }
 }
 
 Forest::~Forest() = default;
@@ -199,7 +202,10 @@ void Forest::PredictMargins(const float* x, size_t rows, float* out) const {
   // enough that the block's accumulators stay in L1.
   constexpr size_t kAccBudget = 512;
   const size_t block = std::max<size_t>(1, std::min<size_t>(64, kAccBudget / groups));
-  if (simd_ != nullptr) {
+  if (binned_ != nullptr) {
+    for (size_t r = 0; r < rows; ++r) std::copy(base_margin_.begin(), base_margin_.end(), out + r * groups);
+    binned_->AddRows(x, rows, out);
+  } else if (simd_ != nullptr) {
     PredictSimd(x, rows, out);
   } else if (!accumulate_double_) {
     for (size_t r = 0; r < rows; r += block) {
@@ -239,7 +245,12 @@ size_t Forest::MemoryBytes() const {
          perfect_.capacity() * sizeof(PerfectNode) + leaves_.capacity() * sizeof(float) +
          general_.capacity() * sizeof(GeneralNode) +
          (category_bits_.capacity() + category_begin_.capacity()) * sizeof(uint32_t) +
-         (simd_ ? simd_->MemoryBytes() : 0);
+         (simd_ ? simd_->MemoryBytes() : 0) + (binned_ ? binned_->MemoryBytes() : 0);
+}
+
+const char* Forest::kernel_name() const {
+  if (binned_ != nullptr) return "avx512-binned";
+  return simd_ != nullptr ? "avx512" : "scalar";
 }
 
 size_t Forest::num_perfect_trees() const {

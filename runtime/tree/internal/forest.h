@@ -9,6 +9,9 @@
 //    in breadth-first order with siblings adjacent (right = left + 1).
 // Margins are summed per row in tree order starting from the base margin, in
 // float (XGBoost's order and precision) or double (LightGBM's).
+// On AVX-512 CPUs the whole ensemble runs instead on the first of these that
+// takes it, picked at load: BinnedForest (binned_forest.h), SimdForest
+// (simd_forest.h).
 #ifndef HOTPATH_RUNTIME_TREE_INTERNAL_FOREST_H_
 #define HOTPATH_RUNTIME_TREE_INTERNAL_FOREST_H_
 
@@ -18,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/tree/internal/binned_forest.h"
 #include "runtime/tree/internal/ensemble.h"
 #include "runtime/tree/internal/simd_forest.h"
 
@@ -77,7 +81,9 @@ class Forest {
   size_t MemoryBytes() const;
   // Trees compiled to the perfect encoding (for reports and tests).
   size_t num_perfect_trees() const;
-  bool uses_simd() const { return simd_ != nullptr; }
+  // The kernel picked at load: "avx512-binned" (BinnedForest, every batch
+  // size), "avx512" (SimdForest) or "scalar".
+  const char* kernel_name() const;
 
   // out[r * num_groups + g] = margin of row r, group g.
   // x: [rows, num_features] row-major. No allocation.
@@ -111,7 +117,9 @@ class Forest {
   std::vector<GeneralNode> general_;
   std::vector<uint32_t> category_bits_;   // all sets, concatenated
   std::vector<uint32_t> category_begin_;  // set s is [begin[s], begin[s+1])
-  std::unique_ptr<SimdForest> simd_;      // null: scalar kernels only
+  // At most one of these is set; neither: the scalar kernels.
+  std::unique_ptr<BinnedForest> binned_;
+  std::unique_ptr<SimdForest> simd_;
 };
 
 }  // namespace hotpath::tree_internal

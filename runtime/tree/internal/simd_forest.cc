@@ -52,19 +52,24 @@ HOTPATH_AVX512 inline __m512 LeafLookup(const float* leaves, int n, __m512i j) {
 
 }  // namespace
 
-std::unique_ptr<SimdForest> SimdForest::Create(const Ensemble& e) {
-  __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512dq")) return nullptr;
-  if (e.accumulate_double || e.average_output || e.trees.empty()) return nullptr;
-  if (static_cast<int64_t>(e.num_features) * static_cast<int64_t>(kSimdLanes) > INT32_MAX) return nullptr;
+int ShallowNumericDepth(const Ensemble& e, int max_depth) {
+  if (e.accumulate_double || e.average_output || e.trees.empty()) return -1;
   int depth = 0;
   for (const Tree& t : e.trees) {
     for (const Node& n : t.nodes) {
-      if (!n.is_leaf() && (n.category_set >= 0 || n.zero_is_missing)) return nullptr;
+      if (!n.is_leaf() && (n.category_set >= 0 || n.zero_is_missing)) return -1;
     }
     depth = std::max(depth, TreeDepth(t));
   }
-  if (depth > kMaxSimdDepth) return nullptr;
+  return depth <= max_depth ? depth : -1;
+}
+
+std::unique_ptr<SimdForest> SimdForest::Create(const Ensemble& e) {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512dq")) return nullptr;
+  if (static_cast<int64_t>(e.num_features) * static_cast<int64_t>(kSimdLanes) > INT32_MAX) return nullptr;
+  const int depth = ShallowNumericDepth(e, kMaxSimdDepth);
+  if (depth < 0) return nullptr;
   std::unique_ptr<SimdForest> s(new SimdForest());
   s->depth_ = depth;
   s->num_features_ = e.num_features;

@@ -24,6 +24,11 @@ namespace hotpath::tree_internal {
 inline constexpr int kMaxSimdDepth = 6;
 inline constexpr size_t kSimdLanes = 16;
 
+// The depth of `e`'s deepest tree when `e` has trees, sums in float without
+// averaging, and every tree has only numeric NaN-missing splits and depth
+// <= max_depth (the shape the AVX-512 kernels take); -1 otherwise.
+int ShallowNumericDepth(const Ensemble& e, int max_depth);
+
 class SimdForest {
  public:
   // Null unless this CPU has AVX-512 (F, DQ) and every tree of `e` has only
