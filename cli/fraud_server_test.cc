@@ -149,11 +149,16 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
     ASSERT_FALSE(detail["features"]["user_count_24h"].is_null()) << user;
     EXPECT_GE(detail["features"]["user_count_24h"].get<int>(), n) << user;
   }
-  // The same port serves the Prometheus metrics of the batcher that ran the model.
+  // The same port serves the Prometheus metrics of the fraud route and of
+  // the models it ran inline (the example's configs have no dynamic batching).
   auto metrics = conn->Roundtrip(serve_testing::Get("/metrics"));
   ASSERT_TRUE(metrics.ok());
   EXPECT_EQ(metrics->status, 200);
-  EXPECT_NE(metrics->body.find("hotpath_sched_"), std::string::npos);
+  EXPECT_NE(metrics->body.find("hotpath_fraud_decisions_total{decision=\"allow\"}"), std::string::npos);
+  EXPECT_NE(metrics->body.find("hotpath_fraud_model_duration_seconds_count{model=\"fraud_xgb\",version=\"1\"}"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("hotpath_fraud_model_duration_seconds_count{model=\"fraud_mlp\",version=\"1\"}"),
+            std::string::npos);
   auto unknown = conn->Roundtrip(serve_testing::Get("/v1/nothing"));
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->status, 404);

@@ -33,8 +33,8 @@ struct FraudApp {
   std::unique_ptr<features::DurableFeatureStore> store;
   std::unique_ptr<rules::ReloadableRuleSet> rules;
   std::unique_ptr<audit::AuditLog> audit;
-  std::shared_ptr<DynamicBatcher> batcher;
-  std::shared_ptr<DynamicBatcher> mlp_batcher;  // null: no companion MLP
+  std::shared_ptr<DynamicBatcher> batcher;      // null: fraud_xgb runs inline
+  std::shared_ptr<DynamicBatcher> mlp_batcher;  // null: no companion MLP, or it runs inline
   std::unique_ptr<fraud::FraudEngine> engine;
   std::unique_ptr<FraudHttpApp> http;
 };
@@ -42,7 +42,7 @@ struct FraudApp {
 // The durable feature store of `definitions_file` under STATE/features.
 Result<std::unique_ptr<features::DurableFeatureStore>> OpenFeatureStore(
     const std::string& definitions_file, const std::string& state_dir,
-    std::shared_ptr<const features::Definitions>* definitions) {
+    std::shared_ptr<const features::Definitions>* definitions, bool deferred_log) {
   ASSIGN_OR_RETURN(features::Definitions defs, features::LoadDefinitionsFile(definitions_file));
   *definitions = std::make_shared<const features::Definitions>(std::move(defs));
   features::DurableFeatureStore::Options so;
@@ -50,6 +50,7 @@ Result<std::unique_ptr<features::DurableFeatureStore>> OpenFeatureStore(
   so.store.clock = &RealClock();
   so.dir = state_dir + "/features";
   so.sync = false;  // process-crash durable (see docs/fraud.md)
+  so.deferred_log = deferred_log;
   return features::DurableFeatureStore::Open(so);
 }
 
@@ -79,29 +80,41 @@ Result<std::unique_ptr<AlertSink>> StartAlerts(const ServeArgs& a) {
 }
 
 Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository* repo, RepositoryService* svc,
-                                             AlertSink* alerts) {
+                                             AlertSink* alerts, MetricsRegistry* metrics) {
   auto app = std::make_unique<FraudApp>();
-  ASSIGN_OR_RETURN(app->store, OpenFeatureStore(a.fraud_dir + "/features.json", a.state_dir, &app->definitions));
+  // The feature log is written in the audit trail's group commit, before
+  // the records of the decisions that ingested its events: the request
+  // thread never waits on the disk, and an acknowledged decision's event
+  // is durable.
+  ASSIGN_OR_RETURN(app->store,
+                   OpenFeatureStore(a.fraud_dir + "/features.json", a.state_dir, &app->definitions, true));
   const auto& shared = app->definitions;
   ASSIGN_OR_RETURN(auto schema, fraud::FraudRulesSchema());
   ASSIGN_OR_RETURN(app->rules, rules::ReloadableRuleSet::CreateFromFile(schema, a.fraud_dir + "/fraud.rules"));
   audit::AuditLog::Options ao;
   ao.location = a.audit.empty() ? a.state_dir + "/audit.db" : a.audit;
+  ao.before_commit = [store = app->store.get()] { return store->Flush(); };
   ASSIGN_OR_RETURN(app->audit, audit::AuditLog::Open(ao));
   std::fprintf(stderr, "hotpath: fraud audit trail at %s\n", app->audit->description().c_str());
+  // A model without a dynamic_batching block runs inline on the deciding
+  // thread (pipeline/fraud/engine.h); with one, through its batcher.
   ASSIGN_OR_RETURN(ServableHandle model, repo->Get("fraud_xgb"));
-  ASSIGN_OR_RETURN(app->batcher, svc->BatcherFor(model));
+  if (model->config().dynamic_batching) {
+    ASSIGN_OR_RETURN(app->batcher, svc->BatcherFor(model));
+  }
   fraud::FraudEngine::Options eo;
   eo.definitions = shared;
   eo.store = app->store.get();
   eo.rules = app->rules.get();
   eo.model = SharedModel(model);
+  eo.model_name = model->name();
   eo.model_version = std::to_string(model->version());
   eo.batcher = app->batcher.get();
   eo.audit = app->audit.get();
   eo.thresholds = {a.review_threshold, a.block_threshold};
   eo.model_timeout = std::chrono::microseconds(a.model_timeout_us);
   eo.alerts = alerts;
+  eo.metrics = metrics;
   eo.alert_at = a.alert_at == "review" ? fraud::Decision::kReview : fraud::Decision::kBlock;
   eo.model_gate = [svc, config = model->config()] { return svc->AdmitDirect(config); };
   // The small MLP beside XGBoost, when the repository has one (loaded here in
@@ -113,14 +126,21 @@ Result<std::unique_ptr<FraudApp>> StartFraud(const ServeArgs& a, ModelRepository
   }
   if (a.mlp_weight <= 0) mlp = NotFoundError("--mlp-weight 0");
   if (mlp.ok()) {
-    ASSIGN_OR_RETURN(app->mlp_batcher, svc->BatcherFor(*mlp));
-    eo.companion.batcher = app->mlp_batcher.get();
+    if ((*mlp)->config().dynamic_batching) {
+      ASSIGN_OR_RETURN(app->mlp_batcher, svc->BatcherFor(*mlp));
+      eo.companion.batcher = app->mlp_batcher.get();
+    } else {
+      eo.companion.model = SharedModel(*mlp);
+    }
+    eo.companion.name = (*mlp)->name();
     eo.companion.version = std::to_string((*mlp)->version());
     eo.companion.weight = a.mlp_weight;
     eo.companion.gate = [svc, config = (*mlp)->config()] { return svc->AdmitDirect(config); };
   }
-  std::fprintf(stderr, "hotpath: fraud models: fraud_xgb v%lld%s\n", static_cast<long long>(model->version()),
-               mlp.ok() ? (" + fraud_mlp v" + std::to_string((*mlp)->version()) + " (weight " +
+  auto how = [](const ServableHandle& h) { return h->config().dynamic_batching ? "batched" : "inline"; };
+  std::fprintf(stderr, "hotpath: fraud models: fraud_xgb v%lld (%s)%s\n", static_cast<long long>(model->version()),
+               how(model),
+               mlp.ok() ? (" + fraud_mlp v" + std::to_string((*mlp)->version()) + " (" + how(*mlp) + ", weight " +
                            std::to_string(a.mlp_weight).substr(0, 4) + ")").c_str()
                         : " (no fraud_mlp)");
   ASSIGN_OR_RETURN(app->engine, fraud::FraudEngine::Create(eo));
@@ -150,10 +170,12 @@ Result<std::shared_ptr<BackendRegistry>> ServingBackends() {
 
 namespace {
 
-// Requests answered so far (success + failure) over every model.
+// Requests answered so far (success + failure) over every model and the
+// fraud route (whose models may run inline, outside any batcher).
 double TotalRequests(const MetricsRegistry& metrics) {
   double total = 0;
-  for (const char* name : {"hotpath_sched_request_success_total", "hotpath_sched_request_failure_total"}) {
+  for (const char* name : {"hotpath_sched_request_success_total", "hotpath_sched_request_failure_total",
+                           "hotpath_fraud_decisions_total", "hotpath_fraud_failures_total"}) {
     for (const auto& [model, n] : CounterTotals(metrics, name)) total += static_cast<double>(n);
   }
   return total;
@@ -205,13 +227,13 @@ Status RunServe(const ServeArgs& a) {
   std::unique_ptr<FraudApp> fraud;
   if (!a.fraud_dir.empty()) {
     std::filesystem::create_directories(a.state_dir);
-    ASSIGN_OR_RETURN(fraud, StartFraud(a, repo.get(), service.get(), alerts.get()));
+    ASSIGN_OR_RETURN(fraud, StartFraud(a, repo.get(), service.get(), alerts.get(), &metrics));
   }
   std::shared_ptr<const features::Definitions> feature_defs;
   std::unique_ptr<features::DurableFeatureStore> feature_store;  // without --fraud
   if (!fraud && !a.features.empty()) {
     std::filesystem::create_directories(a.state_dir);
-    ASSIGN_OR_RETURN(feature_store, OpenFeatureStore(a.features, a.state_dir, &feature_defs));
+    ASSIGN_OR_RETURN(feature_store, OpenFeatureStore(a.features, a.state_dir, &feature_defs, false));
   }
   std::unique_ptr<FeaturesHttpApp> features_app;
   if (fraud) {

@@ -93,13 +93,14 @@ DurableFeatureStore::DurableFeatureStore(const Options& options,
                                          std::unique_ptr<FeatureStore> store)
     : options_(options), store_(std::move(store)) {}
 
-DurableFeatureStore::~DurableFeatureStore() = default;
+DurableFeatureStore::~DurableFeatureStore() { (void)Flush(); }
 
 std::string DurableFeatureStore::WalPath(uint64_t seq) const {
   return options_.dir + "/wal-" + std::to_string(seq) + ".log";
 }
 
 Status DurableFeatureStore::Recover() {
+  MutexLock log_lock(&log_mu_);
   MutexLock lock(&mu_);
   uint64_t first_seq = 0;
   const std::string snap = options_.dir + "/" + kSnapshotName;
@@ -143,30 +144,62 @@ Result<IngestReport> DurableFeatureStore::Ingest(std::span<const Event> events) 
     ++(st.code() == StatusCode::kOutOfRange ? report.too_late : report.rejected);
     report.errors.emplace_back(i, std::move(st));
   }
-  MutexLock lock(&mu_);
-  if (!accepted.empty()) RETURN_IF_ERROR(wal_->Append(EncodeEvents(accepted)));
-  IngestReport applied = store_->Reapply(accepted);
+  IngestReport applied;
+  if (options_.deferred_log) {
+    MutexLock lock(&mu_);
+    if (!accepted.empty()) internal::WalWriter::Frame(EncodeEvents(accepted), &queued_);
+    applied = store_->Reapply(accepted);
+  } else {
+    MutexLock log_lock(&log_mu_);
+    MutexLock lock(&mu_);
+    if (!accepted.empty()) RETURN_IF_ERROR(wal_->Append(EncodeEvents(accepted)));
+    applied = store_->Reapply(accepted);
+    MaybeSnapshot();
+  }
   report.applied = applied.applied;
   report.rejected += applied.rejected;
   for (auto& [i, st] : applied.errors) report.errors.emplace_back(index[i], std::move(st));
   std::sort(report.errors.begin(), report.errors.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (options_.snapshot_after_bytes > 0 && wal_->bytes() >= options_.snapshot_after_bytes) {
-    // The batch is durable and applied whatever happens here: a failed
-    // snapshot only leaves the log longer, and is reported separately.
-    snapshot_status_ = SnapshotLocked();
-  }
   return report;
 }
 
+Status DurableFeatureStore::Flush() {
+  if (!options_.deferred_log) return OkStatus();
+  MutexLock log_lock(&log_mu_);
+  std::string records;
+  {
+    MutexLock lock(&mu_);
+    records.swap(queued_);
+  }
+  if (records.empty()) return OkStatus();
+  if (Status s = wal_->AppendFramed(records); !s.ok()) {
+    MutexLock lock(&mu_);
+    queued_.insert(0, records);  // in order, before what came meanwhile
+    return s;
+  }
+  MutexLock lock(&mu_);
+  MaybeSnapshot();
+  return OkStatus();
+}
+
+void DurableFeatureStore::MaybeSnapshot() {
+  if (options_.snapshot_after_bytes > 0 && wal_->bytes() >= options_.snapshot_after_bytes) {
+    // Every applied batch is durable whatever happens here: a failed
+    // snapshot only leaves the log longer, and is reported separately.
+    snapshot_status_ = SnapshotLocked();
+  }
+}
+
 Status DurableFeatureStore::Snapshot() {
+  MutexLock log_lock(&log_mu_);
   MutexLock lock(&mu_);
   snapshot_status_ = SnapshotLocked();
   return snapshot_status_;
 }
 
 Status DurableFeatureStore::LastSnapshotStatus() {
-  MutexLock lock(&mu_);
+  MutexLock log_lock(&log_mu_);
   return snapshot_status_;
 }
 
@@ -190,6 +223,7 @@ Status DurableFeatureStore::SnapshotLocked() {
     if (seq < next) fs::remove(WalPath(seq));
   }
   wal_seq_ = next;
+  queued_.clear();  // the snapshot holds their events
   return internal::SyncDir(options_.dir);
 }
 

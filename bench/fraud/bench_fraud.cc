@@ -9,6 +9,8 @@
 //
 //   scripts/bench fraud [--rate 10000] [--seconds 60] [--train-events 400000]
 //       [--mlp-weight 0.3]   (0: XGBoost alone, the MLP not run)
+//       [--example DIR]      (a trained example to reuse, skipping training; PR-AUC from its report.json)
+//       [--sweep 0]          (skips the rate sweep)
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,15 +153,23 @@ int main(int argc, char** argv) {
   const double seconds = Arg(argc, argv, "--seconds", 60);
   const int64_t train_events = static_cast<int64_t>(Arg(argc, argv, "--train-events", 400000));
   const double mlp_weight = Arg(argc, argv, "--mlp-weight", 0.3);
+  const bool sweep = Arg(argc, argv, "--sweep", 1) != 0;
   const fs::path root = fs::temp_directory_path() / ("hotpath_bench_fraud_" + std::to_string(getpid()));
   fs::remove_all(root);
-  std::fprintf(stderr, "fraud: training the example on %lld generated transactions...\n", static_cast<long long>(train_events));
-  const std::string make = std::string(HOTPATH_MAKE_FRAUD_EXAMPLE) + " " + HOTPATH_SOURCE_DIR + "/examples/fraud " +
-                           (root / "example").string() + " " + std::to_string(train_events) + " >&2";
-  if (std::system(make.c_str()) != 0) return 1;
-  nlohmann::json report = nlohmann::json::parse(std::ifstream(root / "example" / "report.json"));
+  fs::path example = root / "example";
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--example") == 0) example = argv[i + 1];
+  }
+  if (example == root / "example") {
+    std::fprintf(stderr, "fraud: training the example on %lld generated transactions...\n",
+                 static_cast<long long>(train_events));
+    const std::string make = std::string(HOTPATH_MAKE_FRAUD_EXAMPLE) + " " + HOTPATH_SOURCE_DIR + "/examples/fraud " +
+                             example.string() + " " + std::to_string(train_events) + " >&2";
+    if (std::system(make.c_str()) != 0) return 1;
+  }
+  nlohmann::json report = nlohmann::json::parse(std::ifstream(example / "report.json"));
   const int port = 30000 + getpid() % 20000;
-  pid_t server = StartServer(root / "example", root / "state", port, mlp_weight);
+  pid_t server = StartServer(example, root / "state", port, mlp_weight);
   if (!WaitReady(port)) {
     std::fprintf(stderr, "fraud: the server did not start\n");
     kill(server, SIGKILL);
@@ -169,6 +179,7 @@ int main(int argc, char** argv) {
   double max_rate = 0;
   uint64_t seed = 2;
   for (double r : {1000.0, 2000.0, 3000.0, 5000.0, 7500.0, 10000.0, 15000.0, 20000.0, 30000.0}) {
+    if (!sweep) break;
     const Run s = Drive(port, r, 5, seed++);
     std::fprintf(stderr, "fraud: sweep %.0f/s -> ok %.0f/s p50 %.0f us p99 %.0f us\n", r, s.ok_rps, s.p50_us, s.p99_us);
     if (s.p99_us > 5000 || s.ok_rps < 0.95 * r) break;
@@ -181,7 +192,7 @@ int main(int argc, char** argv) {
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
   fs::remove_all(root / "state");
-  server = StartServer(root / "example", root / "state", port, mlp_weight);
+  server = StartServer(example, root / "state", port, mlp_weight);
   if (!WaitReady(port)) {
     std::fprintf(stderr, "fraud: the server did not restart\n");
     kill(server, SIGKILL);

@@ -56,15 +56,25 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(const std::string& path, bool
 
 WalWriter::~WalWriter() { ::close(fd_); }
 
+void WalWriter::Frame(std::string_view payload, std::string* out) {
+  const uint32_t len = static_cast<uint32_t>(payload.size());
+  const uint32_t crc = Crc32(payload);
+  char header[8];
+  std::memcpy(header, &len, 4);
+  std::memcpy(header + 4, &crc, 4);
+  out->append(header, sizeof header);
+  out->append(payload);
+}
+
 Status WalWriter::Append(std::string_view payload) {
-  std::string record(8, '\0');
-  uint32_t len = static_cast<uint32_t>(payload.size());
-  uint32_t crc = Crc32(payload);
-  std::memcpy(record.data(), &len, 4);
-  std::memcpy(record.data() + 4, &crc, 4);
-  record.append(payload);
+  std::string record;
+  Frame(payload, &record);
+  return AppendFramed(record);
+}
+
+Status WalWriter::AppendFramed(std::string_view records) {
   if (broken_) return UnavailableError("write-ahead log: unusable after an earlier failed write");
-  Status st = WriteAll(fd_, record.data(), record.size());
+  Status st = WriteAll(fd_, records.data(), records.size());
   if (st.ok() && sync_ && ::fdatasync(fd_) != 0) {
     st =
         UnavailableError(std::string("write-ahead log: fdatasync failed: ") + std::strerror(errno));
@@ -75,7 +85,7 @@ Status WalWriter::Append(std::string_view payload) {
     broken_ = ::ftruncate(fd_, static_cast<off_t>(bytes_)) != 0;
     return st;
   }
-  bytes_ += record.size();
+  bytes_ += records.size();
   return OkStatus();
 }
 

@@ -30,6 +30,10 @@ class WalWriter {
   // UNAVAILABLE when the write or sync fails; the record is then not durable
   // and is cut off again (when that fails too, every later Append fails).
   Status Append(std::string_view payload);
+  // Appends the framed record of `payload` to `*out`, for AppendFramed.
+  static void Frame(std::string_view payload, std::string* out);
+  // As Append, for records already framed (one or more, back to back).
+  Status AppendFramed(std::string_view records);
   uint64_t bytes() const { return bytes_; }
 
  private:

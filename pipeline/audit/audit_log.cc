@@ -163,7 +163,12 @@ void AuditLog::CommitBatch(std::vector<Pending>* batch) {
     index.push_back(i);
   }
   std::vector<Status> written(records.size());
-  const Status s = backend_->WriteBatch(records, &written);
+  Status s = options_.before_commit ? options_.before_commit() : OkStatus();
+  if (!s.ok()) {
+    s = UnavailableError("audit log: before commit: " + s.message());
+  } else {
+    s = backend_->WriteBatch(records, &written);
+  }
   size_t committed = 0;
   for (size_t k = 0; k < records.size(); ++k) {
     results[index[k]] = s.ok() ? written[k] : s;

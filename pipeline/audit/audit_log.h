@@ -72,6 +72,11 @@ class AuditLog {
     // between attempts while the server is unreachable.
     std::chrono::milliseconds connect_timeout{2000};  // whole seconds, at least 2 (libpq)
     std::chrono::milliseconds reconnect_interval{500};
+    // Runs on the writer thread before each batch is committed, e.g. to
+    // write a log the records depend on (the fraud engine flushes the
+    // feature log here). An error fails every record of the batch with
+    // UNAVAILABLE and its message; nothing of the batch is committed.
+    std::function<Status()> before_commit;
   };
 
   // Opens the trail (creating the schema if needed). INVALID_ARGUMENT for bad

@@ -179,6 +179,36 @@ TEST_P(AuditLogTest, DuplicateIdIsRefusedOthersCommit) {
   EXPECT_EQ(log->Range(INT64_MIN, INT64_MAX, 100)->size(), 3u);
 }
 
+// before_commit runs before every commit, on the writer thread; when it
+// fails, the whole batch fails UNAVAILABLE with its message and nothing of
+// it is stored.
+TEST_P(AuditLogTest, BeforeCommitRunsFirstAndItsFailureFailsTheBatch) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail{false};
+  AuditLog* self = nullptr;
+  std::atomic<uint64_t> commits_seen{~0ull};
+  options_.before_commit = [&]() -> Status {
+    ++calls;
+    if (self != nullptr) commits_seen = self->commits();  // not yet counted
+    return fail ? UnavailableError("feature log: disk full") : OkStatus();
+  };
+  auto log = Open();
+  ASSERT_TRUE(log);
+  self = log.get();
+  ASSERT_TRUE(log->AppendSync(Record(1)).ok());
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(commits_seen.load(), 0u);
+  fail = true;
+  Status s = log->AppendSync(Record(2));
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("feature log: disk full"), std::string::npos) << s.ToString();
+  EXPECT_FALSE(log->Find("tx-2")->has_value());
+  fail = false;
+  EXPECT_TRUE(log->AppendSync(Record(2)).ok());  // the retry commits
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(log->committed_records(), 2u);
+}
+
 TEST_P(AuditLogTest, ConcurrentAppendsAreGroupCommitted) {
   auto log = Open();
   ASSERT_TRUE(log);

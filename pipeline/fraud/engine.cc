@@ -42,28 +42,76 @@ std::string ToJson(const DecisionRecord& r) {
 }
 
 Result<std::unique_ptr<FraudEngine>> FraudEngine::Create(const Options& o) {
-  if (!o.definitions || !o.store || !o.rules || !o.model || !o.batcher || !o.audit || !o.clock) {
-    return InvalidArgumentError("FraudEngine: definitions, store, rules, model, batcher, audit and clock are required");
+  if (!o.definitions || !o.store || !o.rules || !o.model || !o.audit || !o.clock) {
+    return InvalidArgumentError("FraudEngine: definitions, store, rules, model, audit and clock are required");
   }
-  if (o.model->num_features() != static_cast<int64_t>(kNumModelFeatures)) {
-    return InvalidArgumentError("FraudEngine: the model takes " + std::to_string(o.model->num_features()) +
-                                " features, the fraud featurizer makes " + std::to_string(kNumModelFeatures));
+  for (const Model* m : {o.model.get(), o.companion.model.get()}) {
+    if (m != nullptr && m->num_features() != static_cast<int64_t>(kNumModelFeatures)) {
+      return InvalidArgumentError("FraudEngine: a model takes " + std::to_string(m->num_features()) +
+                                  " features, the fraud featurizer makes " + std::to_string(kNumModelFeatures));
+    }
   }
   if (!(o.companion.weight >= 0 && o.companion.weight <= 1)) {
     return InvalidArgumentError("FraudEngine: companion.weight must be in [0, 1]");
   }
   ASSIGN_OR_RETURN(auto featurizer, FraudFeaturizer::Create(o.definitions));
   ASSIGN_OR_RETURN(auto schema, FraudRulesSchema());
-  std::unique_ptr<FraudEngine> engine(new FraudEngine(o, std::move(featurizer), std::move(schema)));
+  ASSIGN_OR_RETURN(Instruments instruments, MakeInstruments(o));
+  std::unique_ptr<FraudEngine> engine(
+      new FraudEngine(o, std::move(featurizer), std::move(schema), instruments));
   // The dedupe window survives restarts: it starts with the newest ids of the audit trail.
   ASSIGN_OR_RETURN(std::vector<std::string> recent, o.audit->RecentIds(o.dedupe_capacity));
   for (auto it = recent.rbegin(); it != recent.rend(); ++it) engine->Remember(*it);
   return engine;
 }
 
+Result<FraudEngine::Instruments> FraudEngine::MakeInstruments(const Options& o) {
+  Instruments in;
+  if (o.metrics == nullptr) return in;
+  MetricsRegistry& r = *o.metrics;
+  const HistogramBuckets latency = HistogramBuckets::LatencySeconds();
+  ASSIGN_OR_RETURN(HistogramFamily * decision,
+                   r.AddHistogram({"hotpath_fraud_decision_duration_seconds",
+                                   "Server-side decision latency: Decide to the decision, before the audit commit.",
+                                   {}},
+                                  latency));
+  ASSIGN_OR_RETURN(in.decision_duration, decision->WithLabels({}));
+  ASSIGN_OR_RETURN(CounterFamily * decisions,
+                   r.AddCounter({"hotpath_fraud_decisions_total", "Durable decisions by outcome.", {"decision"}}));
+  for (Decision d : {Decision::kAllow, Decision::kReview, Decision::kBlock}) {
+    ASSIGN_OR_RETURN(in.decisions[static_cast<int>(d)], decisions->WithLabels({std::string(DecisionName(d))}));
+  }
+  ASSIGN_OR_RETURN(in.failures, r.AddCounter({"hotpath_fraud_failures_total",
+                                              "Transactions answered without a recorded decision, by status code.",
+                                              {"code"}}));
+  ASSIGN_OR_RETURN(HistogramFamily * model,
+                   r.AddHistogram({"hotpath_fraud_model_duration_seconds",
+                                   "Model::Predict time of models run inline by the fraud engine.",
+                                   {"model", "version"}},
+                                  latency));
+  if (o.batcher == nullptr) {
+    ASSIGN_OR_RETURN(in.model_duration, model->WithLabels({o.model_name, o.model_version}));
+  }
+  if (o.companion.model != nullptr && o.companion.batcher == nullptr) {
+    ASSIGN_OR_RETURN(in.companion_duration, model->WithLabels({o.companion.name, o.companion.version}));
+  }
+  return in;
+}
+
 FraudEngine::FraudEngine(const Options& o, std::unique_ptr<FraudFeaturizer> featurizer,
-                         std::shared_ptr<const rules::Schema> schema)
-    : options_(o), featurizer_(std::move(featurizer)), schema_(std::move(schema)) {}
+                         std::shared_ptr<const rules::Schema> schema, Instruments instruments)
+    : options_(o), featurizer_(std::move(featurizer)), schema_(std::move(schema)), instruments_(instruments) {}
+
+void FraudEngine::Count(const Status& s, const DecisionRecord& rec) {
+  if (s.ok()) {
+    if (Counter* c = instruments_.decisions[static_cast<int>(rec.decision)]) c->Increment();
+    return;
+  }
+  if (instruments_.failures == nullptr) return;
+  if (Result<Counter*> c = instruments_.failures->WithLabels({std::string(StatusCodeName(s.code()))}); c.ok()) {
+    (*c)->Increment();
+  }
+}
 
 bool FraudEngine::Remember(const std::string& id) {
   MutexLock l(&mu_);
@@ -86,7 +134,10 @@ void FraudEngine::Decide(Transaction t, Done done) {
   call->start = options_.clock->Now();
   call->record.txn_id = t.id;
   call->txn = std::move(t);
-  call->done = std::move(done);
+  call->done = [this, done = std::move(done)](const Status& s, const DecisionRecord& rec) {
+    Count(s, rec);
+    done(s, rec);
+  };
   if (!Remember(call->txn.id)) {
     return call->done(AlreadyExistsError("duplicate transaction id '" + call->txn.id + "'"), call->record);
   }
@@ -106,18 +157,20 @@ void FraudEngine::Decide(Transaction t, Done done) {
   call->rules->Evaluate(call->inputs, rules::Phase::kPreModel, &call->verdict);
   if (call->verdict.action() == rules::Action::kBlock) return Finish(call);  // decided before any model
   const Options::Companion& companion = options_.companion;
-  call->pending.store(companion.batcher != nullptr ? 2 : 1, std::memory_order_relaxed);
-  if (companion.batcher != nullptr) {
+  call->pending.store(HasCompanion() ? 2 : 1, std::memory_order_relaxed);
+  if (HasCompanion()) {
     std::copy(std::begin(call->row), std::end(call->row), call->companion_row);
     ImputeMissing(call->companion_row);
-    Score(call, companion.batcher, companion.gate, call->companion_row, &call->companion_score,
-          &call->companion_failure);
+    Score(call, companion.model.get(), companion.batcher, companion.gate, instruments_.companion_duration,
+          call->companion_row, &call->companion_score, &call->companion_failure);
   }
-  Score(call, options_.batcher, options_.model_gate, call->row, &call->score, &call->failure);
+  Score(call, options_.model.get(), options_.batcher, options_.model_gate, instruments_.model_duration, call->row,
+        &call->score, &call->failure);
 }
 
-void FraudEngine::Score(const std::shared_ptr<Call>& call, DynamicBatcher* batcher, const ModelGate& gate,
-                        const float* x, float* out, std::string* failure) {
+void FraudEngine::Score(const std::shared_ptr<Call>& call, const Model* model, DynamicBatcher* batcher,
+                        const ModelGate& gate, Histogram* duration, const float* x, float* out,
+                        std::string* failure) {
   ModelOutcome outcome;
   if (gate) {
     Result<ModelOutcome> admitted = gate();
@@ -126,6 +179,14 @@ void FraudEngine::Score(const std::shared_ptr<Call>& call, DynamicBatcher* batch
       return Join(call);
     }
     outcome = std::move(*admitted);
+  }
+  if (batcher == nullptr) {
+    const TimePoint start = duration != nullptr ? options_.clock->Now() : TimePoint();
+    const Status st = model->Predict(x, 1, OutputKind::kValue, out);
+    if (duration != nullptr) duration->ObserveDuration(options_.clock->Now() - start);
+    if (outcome) outcome(st);
+    if (!st.ok()) *failure = StatusCodeName(st.code());
+    return Join(call);
   }
   DynamicBatcher::Request r;
   r.x = x;
@@ -146,7 +207,7 @@ void FraudEngine::Join(const std::shared_ptr<Call>& call) {
 
 void FraudEngine::AfterModels(const std::shared_ptr<Call>& call) {
   DecisionRecord& rec = call->record;
-  const bool companion = options_.companion.batcher != nullptr;
+  const bool companion = HasCompanion();
   const bool primary_ok = call->failure.empty(), companion_ok = companion && call->companion_failure.empty();
   if (!primary_ok) rec.reasons.push_back("model_unavailable: " + call->failure);
   if (companion && !companion_ok) rec.reasons.push_back("companion_unavailable: " + call->companion_failure);
@@ -200,7 +261,9 @@ void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
   }
   for (uint32_t i : call->verdict.fired()) rec.reasons.push_back("rule:" + call->rules->rule(i).name);
   if (rec.decision != Decision::kAllow && rec.model_score >= 0) AddContributions(*call, &rec.reasons);
-  rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->Now() - call->start).count();
+  const Nanos latency = options_.clock->Now() - call->start;
+  rec.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
+  if (instruments_.decision_duration != nullptr) instruments_.decision_duration->ObserveDuration(latency);
   audit::AuditRecord a;
   a.txn_id = rec.txn_id;
   a.timestamp_ms = call->txn.timestamp_ms;

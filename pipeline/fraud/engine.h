@@ -3,15 +3,22 @@
 //
 //   validate (caller) → refuse duplicates → read features (before the event)
 //   → ingest the event (write-ahead logged) → pre-model rules (a block
-//   decides here, no model runs) → the model through its dynamic batcher,
-//   within a deadline → post-model rules → risk (noisy-OR of rules and
-//   model) → decision by rules' action, else thresholds → reasons (fired
+//   decides here, no model runs) → the model, inline or through its dynamic
+//   batcher within a deadline → post-model rules → risk (noisy-OR of rules
+//   and model) → decision by rules' action, else thresholds → reasons (fired
 //   rules, and for review/block the top feature contributions) → audit log
 //   (group commit) → `done`.
 //
+// A model runs inline, on the thread that called Decide, when it has no
+// batcher: for µs-scale models (the example's 150 trees take ~1 µs a row,
+// its MLP ~0.3 µs) two thread hand-offs to and from a batcher cost more
+// than the model. An inline model runs to completion (the deadline applies
+// to batched models only).
+//
 // A companion model (the small MLP beside XGBoost) can run beside the
-// primary one, in parallel through its own batcher; the model score is then
-// (1 - weight) * primary + weight * companion, or whichever answered.
+// primary one (batched ones in parallel, each through its own batcher); the
+// model score is then (1 - weight) * primary + weight * companion, or
+// whichever answered.
 //
 // If the model fails or misses its deadline the decision is at least review,
 // with the reason "model_unavailable: CODE"; when the model gate (the serving
@@ -35,6 +42,7 @@
 #include "features/durable_store.h"
 #include "pipeline/audit/audit_log.h"
 #include "observe/alert_sink.h"
+#include "observe/metrics.h"
 #include "pipeline/fraud/featurizer.h"
 #include "pipeline/fraud/scoring.h"
 #include "rules/reloadable_rule_set.h"
@@ -73,8 +81,9 @@ class FraudEngine {
     features::DurableFeatureStore* store = nullptr;  // borrowed, required
     rules::ReloadableRuleSet* rules = nullptr;       // borrowed, required (FraudRulesSchema)
     std::shared_ptr<const Model> model;              // required; contributions for reasons
+    std::string model_name = "model";                // the `model` metrics label
     std::string model_version = "1";
-    DynamicBatcher* batcher = nullptr;               // borrowed, required; runs `model`
+    DynamicBatcher* batcher = nullptr;               // borrowed; runs `model`; null: inline
     audit::AuditLog* audit = nullptr;                // borrowed, required
     Thresholds thresholds;
     Nanos model_timeout = std::chrono::milliseconds(5);
@@ -92,13 +101,20 @@ class FraudEngine {
     ModelGate model_gate;
     // A second model blended into the model score. It gets the featurizer's
     // row through ImputeMissing (scoring.h), exactly as it was trained.
+    // Set `model` (inline) or `batcher` (borrowed, batched); neither: no
+    // companion.
     struct Companion {
-      DynamicBatcher* batcher = nullptr;  // borrowed; null: no companion
+      std::shared_ptr<const Model> model;
+      DynamicBatcher* batcher = nullptr;
+      std::string name = "companion";  // the `model` metrics label
       std::string version = "1";
       double weight = 0.5;  // in [0, 1]
       ModelGate gate;       // as model_gate, for the companion's breaker
     };
     Companion companion;
+    // Where the engine's metrics go (docs/observe.md: hotpath_fraud_*).
+    // Borrowed; null: none.
+    MetricsRegistry* metrics = nullptr;
   };
   using Done = std::function<void(const Status&, const DecisionRecord&)>;
 
@@ -114,14 +130,27 @@ class FraudEngine {
 
  private:
   struct Call;
+  // The engine's series; all null without a registry.
+  struct Instruments {
+    Histogram* decision_duration = nullptr;
+    Counter* decisions[3] = {};  // by Decision
+    CounterFamily* failures = nullptr;  // {code}
+    Histogram* model_duration = nullptr;
+    Histogram* companion_duration = nullptr;
+  };
+  static Result<Instruments> MakeInstruments(const Options& options);
   explicit FraudEngine(const Options& options, std::unique_ptr<FraudFeaturizer> featurizer,
-                       std::shared_ptr<const rules::Schema> schema);
+                       std::shared_ptr<const rules::Schema> schema, Instruments instruments);
+  // Counts an answered call: its decision, or the failure's code.
+  void Count(const Status& s, const DecisionRecord& rec);
   bool Remember(const std::string& id) EXCLUDES(mu_);
   void Forget(const std::string& id) EXCLUDES(mu_);
-  // Runs one model on `x` into `*out` through `batcher` (and `gate`); a
-  // failure is named in `*failure`. Joins the call when done.
-  void Score(const std::shared_ptr<Call>& call, DynamicBatcher* batcher, const ModelGate& gate,
-             const float* x, float* out, std::string* failure);
+  // Runs one model on `x` into `*out`, through `batcher` or inline on
+  // `model` when `batcher` is null, if `gate` admits it; a failure is named
+  // in `*failure`. Joins the call when done.
+  void Score(const std::shared_ptr<Call>& call, const Model* model, DynamicBatcher* batcher,
+             const ModelGate& gate, Histogram* duration, const float* x, float* out, std::string* failure);
+  bool HasCompanion() const { return options_.companion.model != nullptr || options_.companion.batcher != nullptr; }
   // Counts one model answer; the last one continues with AfterModels.
   void Join(const std::shared_ptr<Call>& call);
   void AfterModels(const std::shared_ptr<Call>& call);
@@ -131,6 +160,7 @@ class FraudEngine {
   const Options options_;
   const std::unique_ptr<FraudFeaturizer> featurizer_;
   const std::shared_ptr<const rules::Schema> schema_;
+  const Instruments instruments_;
   Mutex mu_;
   std::unordered_set<std::string> seen_ GUARDED_BY(mu_);
   std::deque<std::string> seen_order_ GUARDED_BY(mu_);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -33,6 +34,7 @@ class SumModel final : public Model {
   int64_t num_features() const override { return kNumModelFeatures; }
   int64_t OutputWidth(OutputKind) const override { return 1; }
   Status Predict(const float* x, size_t rows, OutputKind, float* out) const override {
+    caller.store(std::this_thread::get_id());
     for (size_t r = 0; r < rows; ++r) {
       double sum = 0;
       for (size_t c = 0; c < kNumModelFeatures; ++c) sum += x[r * kNumModelFeatures + c];
@@ -41,6 +43,8 @@ class SumModel final : public Model {
     return OkStatus();
   }
   size_t MemoryBytes() const override { return 0; }
+
+  mutable std::atomic<std::thread::id> caller;  // the thread of the latest Predict
 
  private:
   ModelSignature signature_;
@@ -143,6 +147,8 @@ class FraudEngineTest : public ::testing::Test {
     t.timestamp_ms = features::WallMillis(RealClock());
     return t;
   }
+
+  void CheckCompanionBlend(bool inline_models);
 
   std::pair<Status, DecisionRecord> DecideSync(FraudEngine& e, Transaction t) {
     std::promise<std::pair<Status, DecisionRecord>> p;
@@ -252,21 +258,30 @@ TEST_F(FraudEngineTest, ModelGateRefusalDecidesWithoutTheModel) {
 
 // The companion runs beside XGBoost on the imputed row; the model score is
 // the weighted blend, each score is recorded, and a companion that cannot
-// answer leaves XGBoost's score alone with the reason.
-TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
+// answer leaves XGBoost's score alone with the reason. Both models run
+// through batchers (`inline_models` false) or on the deciding thread.
+void FraudEngineTest::CheckCompanionBlend(bool inline_models) {
+  auto sum_model = std::make_shared<SumModel>();
   DynamicBatcher::Options bo;
   bo.model_name = "companion";
   bo.max_batch_size = 16;
-  auto companion = DynamicBatcher::Create(bo, std::make_shared<SumModel>(), metrics_);
+  auto companion = DynamicBatcher::Create(bo, sum_model, metrics_);
   ASSERT_TRUE(companion.ok());
   bool open = false;
+  std::vector<Status> outcomes;
   auto engine = MakeEngine(std::chrono::milliseconds(50), [&](FraudEngine::Options* o) {
-    o->companion.batcher = companion->get();
+    if (inline_models) {
+      o->batcher = nullptr;
+      o->companion.model = sum_model;
+    } else {
+      o->companion.batcher = companion->get();
+    }
     o->companion.version = "7";
     o->companion.weight = 0.25;
+    o->metrics = &metrics_;
     o->companion.gate = [&]() -> Result<FraudEngine::ModelOutcome> {
       if (open) return UnavailableError("model 'companion' unavailable: circuit breaker open");
-      return FraudEngine::ModelOutcome([](const Status&) {});
+      return FraudEngine::ModelOutcome([&](const Status& s) { outcomes.push_back(s); });
     };
   });
   ASSERT_NE(engine, nullptr);
@@ -285,7 +300,9 @@ TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
       row.push_back(null ? NAN : detail["features"][c].get<float>());
       sum += null ? 0 : detail["features"][c].get<float>();
     }
-    if (i == 0) EXPECT_TRUE(missing);  // a new user: the imputation matters
+    if (i == 0) {
+      EXPECT_TRUE(missing);  // a new user: the imputation matters
+    }
     auto xgb = booster_->Predict(row.data(), 1, kNumModelFeatures, testing::XGBoostBooster::Kind::kValue);
     ASSERT_TRUE(xgb.ok());
     const double mlp = static_cast<float>(1 / (1 + std::exp(-0.001 * sum)));
@@ -294,7 +311,10 @@ TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
     EXPECT_NEAR(rec.model_score, 0.75 * (*xgb)[0] + 0.25 * mlp, 1e-6);
     EXPECT_EQ(rec.companion_version, "7");
     EXPECT_NEAR(detail["companion_score"].get<double>(), mlp, 1e-6);
+    EXPECT_EQ(sum_model->caller.load() == std::this_thread::get_id(), inline_models);
   }
+  ASSERT_EQ(outcomes.size(), 3u);  // every admitted call reported its outcome
+  for (const Status& s : outcomes) EXPECT_TRUE(s.ok()) << s.ToString();
   open = true;
   auto [s, rec] = DecideSync(*engine, Txn("c-open", 1500, true, "blend"));
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -302,8 +322,22 @@ TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) {
   EXPECT_EQ(rec.model_score, rec.primary_score);
   EXPECT_NE(std::find(rec.reasons.begin(), rec.reasons.end(), "companion_unavailable: circuit_open"),
             rec.reasons.end());
+  // Every decision counted once by outcome; inline models timed per call
+  // (the companion's gated call is not).
+  uint64_t decided = 0;
+  for (const auto& [decision, n] : CounterTotals(metrics_, "hotpath_fraud_decisions_total")) decided += n;
+  EXPECT_EQ(decided, 4u);
+  const std::string text = metrics_.ExpositionText();
+  EXPECT_EQ(text.find("hotpath_fraud_model_duration_seconds_count{model=\"companion\",version=\"7\"} 3") !=
+                std::string::npos,
+            inline_models)
+      << text;
   engine.reset();
 }
+
+TEST_F(FraudEngineTest, CompanionModelIsBlendedIn) { CheckCompanionBlend(false); }
+
+TEST_F(FraudEngineTest, InlineModelsRunOnTheDecidingThread) { CheckCompanionBlend(true); }
 
 TEST_F(FraudEngineTest, TooLateEventIsRefusedWithTheReason) {
   Transaction t = Txn("old", 10, false);

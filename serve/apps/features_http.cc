@@ -69,8 +69,14 @@ Result<std::unique_ptr<FeaturesHttpApp>> FeaturesHttpApp::Create(
 Result<std::unique_ptr<FeaturesHttpApp>> FeaturesHttpApp::Create(
     std::shared_ptr<const features::Definitions> definitions, features::DurableFeatureStore* store) {
   if (store == nullptr) return InvalidArgumentError("FeaturesHttpApp needs a store");
+  // Acknowledged events are durable also when the store defers its log
+  // (the fraud server's): the batch is flushed before the answer.
   return Create(std::move(definitions), &store->store(),
-                [store](std::span<const features::Event> events) { return store->Ingest(events); });
+                [store](std::span<const features::Event> events) -> Result<features::IngestReport> {
+                  ASSIGN_OR_RETURN(features::IngestReport report, store->Ingest(events));
+                  RETURN_IF_ERROR(store->Flush());
+                  return report;
+                });
 }
 
 bool FeaturesHttpApp::Handle(const HttpAppRequest& r, Respond respond) {
