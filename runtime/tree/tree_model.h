@@ -62,7 +62,8 @@ class TreeModel final : public Model {
   const std::string& objective() const;
   size_t num_trees() const;
   int64_t num_groups() const;
-  // Kernel chosen at load, for reports: "avx512-binned", "avx512" or "scalar".
+  // Kernel chosen at load, for reports: "avx512-binned8", "avx512-binned16",
+  // "avx512" or "scalar".
   const char* kernel_name() const;
 
  private:

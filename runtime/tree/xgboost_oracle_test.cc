@@ -208,21 +208,24 @@ TEST_P(XGBoostOracleTest, MatchesXGBoost) {
 INSTANTIATE_TEST_SUITE_P(Models, XGBoostOracleTest, ::testing::ValuesIn(Cases()),
                          [](const auto& info) { return info.param.name; });
 
-// Models trained with the histogram method (at most max_bin cuts per
-// feature) take the binned kernel on CPUs with AVX-512 VBMI, and every row
-// scored alone gives XGBoost's margin bits; max_bin 1024 leaves more than 255
-// cuts on a feature, so that model keeps the 16-lane kernel, with the same bits.
-TEST(BinnedKernelTest, HistModelsMatchXGBoostRowByRow) {
+// Models of the binned kernel's shape take it on CPUs with AVX-512 VBMI, with
+// byte bins (the histogram method's default max_bin 256) or word bins (more
+// cuts: max_bin 1024, the exact method), and every row scored alone gives
+// XGBoost's margin bits; 65 features keep the 16-lane kernel.
+TEST(BinnedKernelTest, ModelsMatchXGBoostRowByRow) {
   __builtin_cpu_init();
   const bool vbmi = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw");
   const std::map<std::string, std::string> hist = {{"tree_method", "hist"}};
   const std::map<std::string, std::string> hist1024 = {{"tree_method", "hist"}, {"max_bin", "1024"}};
+  const std::map<std::string, std::string> exact = {{"tree_method", "exact"}};
   struct Expect { Case c; const char* kernel; };
   const Expect cases[] = {
-      {{"hist_bench_shape", "binary:logistic", 6, 300, 32, 0.05, 0, 0, hist, false, 6000}, "avx512-binned"},
-      {{"hist_64_features", "reg:squarederror", 5, 80, 64, 0.2, 0, 0, hist, false, 3000}, "avx512-binned"},
-      {{"hist_softprob4", "multi:softprob", 6, 30, 24, 0.1, 0, 4, hist, false, 3000}, "avx512-binned"},
-      {{"hist_max_bin_1024", "reg:squarederror", 6, 100, 4, 0.1, 0, 0, hist1024, false, 6000}, "avx512"},
+      {{"hist_bench_shape", "binary:logistic", 6, 300, 32, 0.05, 0, 0, hist, false, 6000}, "avx512-binned8"},
+      {{"hist_64_features", "reg:squarederror", 5, 80, 64, 0.2, 0, 0, hist, false, 3000}, "avx512-binned8"},
+      {{"hist_softprob4", "multi:softprob", 6, 30, 24, 0.1, 0, 4, hist, false, 3000}, "avx512-binned8"},
+      {{"hist_max_bin_1024", "reg:squarederror", 6, 100, 4, 0.1, 0, 0, hist1024, false, 6000}, "avx512-binned16"},
+      {{"exact_bench_shape", "binary:logistic", 6, 200, 32, 0.05, 0, 0, exact, false, 4000}, "avx512-binned16"},
+      {{"hist_65_features", "reg:squarederror", 4, 30, 65, 0.1, 0, 0, hist, false, 2000}, "avx512"},
   };
   for (const Expect& want : cases) {
     const Case& c = want.c;

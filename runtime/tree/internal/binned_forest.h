@@ -5,14 +5,16 @@
 // At load each feature's distinct split thresholds are sorted (its "cuts"),
 // and every node's threshold becomes its index j in that list, so the node
 // test x < cuts[j] is bin(x) <= j exactly, where bin(x) = the number of cuts
-// <= x. Per row the bins of all features (<= kMaxBinnedFeatures) are one
-// 64-byte register; per tree, one byte permute (vpermb) by the tree's 64
-// feature bytes and one compare against its 64 bin bytes give all 63 node
-// outcomes of the tree padded to depth 6 as a 64-bit mask, and two 7-bit
-// table lookups on the mask give the leaf. Trees are independent, so the
-// out-of-order core overlaps them; only the float sum (in tree order, as
-// XGBoost adds) is a dependent chain. NaN takes the node's default child.
-// Batches run kRowsPerPass rows per pass over the trees.
+// <= x (a 16-ary search per feature per row). When no feature has more than
+// kMaxByteCuts cuts, the bins of a row's features (<= kMaxBinnedFeatures)
+// are one 64-byte register, and per tree one byte permute (vpermb) by the
+// tree's 64 feature bytes and one compare against its 64 bin bytes give all
+// 63 node outcomes of the tree padded to depth 6 as a 64-bit mask; with more
+// cuts the bins are 16-bit and the same takes two word permutes and two
+// compares. Two 7-bit table lookups on the mask give the leaf. Trees are
+// independent, so the out-of-order core overlaps them; only the float sum
+// (in tree order, as XGBoost adds) is a dependent chain. NaN takes the
+// node's default child. Batches run kRowsPerPass rows per pass over the trees.
 #ifndef HOTPATH_RUNTIME_TREE_INTERNAL_BINNED_FOREST_H_
 #define HOTPATH_RUNTIME_TREE_INTERNAL_BINNED_FOREST_H_
 
@@ -25,8 +27,9 @@
 
 namespace hotpath::tree_internal {
 
-inline constexpr int kMaxBinnedFeatures = 64;  // one byte lane per feature
-inline constexpr int kMaxBinnedCuts = 255;     // distinct thresholds per feature (bins 0..255)
+inline constexpr int kMaxBinnedFeatures = 64;  // one byte (word) lane per feature
+inline constexpr int kMaxByteCuts = 255;       // cuts per feature for 8-bit bins (0..255)
+inline constexpr int kMaxBinnedCuts = 65535;   // cuts per feature for 16-bit bins
 inline constexpr int kBinnedDepth = 6;         // every tree is padded to this depth
 
 class BinnedForest {
@@ -42,15 +45,23 @@ class BinnedForest {
   // to XGBoost's). No allocation; thread-safe.
   void AddRows(const float* x, size_t rows, float* acc) const;
 
+  // Whether bins are 16-bit (some feature has more than kMaxByteCuts cuts).
+  bool wide() const { return wide_; }
   size_t MemoryBytes() const;
 
  private:
-  // One tree padded to depth 6; byte k is node k in the kernel's order: the
-  // top three levels (7 nodes, breadth-first), then the eight three-level
-  // subtrees below them, 7 nodes each, left to right. Byte 63 is unused.
-  struct alignas(64) TreeCode {
-    uint8_t feature[64];
-    uint8_t bin[64];  // the node goes right iff bin(x) > bin[k]
+  // Trees' codes are 64-byte blocks: per tree, the 64 nodes' feature indices,
+  // then their bins (node k goes right iff bin(x) > bin[k]), as bytes (one
+  // block each) or little-endian words (two blocks each). Node k is in the
+  // kernel's order: the top three levels (7 nodes, breadth-first), then the
+  // eight three-level subtrees below them, 7 nodes each, left to right;
+  // slot 63 is unused.
+  struct alignas(64) Block {
+    uint8_t bytes[64];
+  };
+  // A feature's 16-ary search: level l's entries start at search_[level[l]].
+  struct Search {
+    uint32_t level[4];
   };
 
   // Rows scored together in one pass over the trees: each tree's code is
@@ -59,20 +70,30 @@ class BinnedForest {
   static constexpr size_t kRowsPerPass = 8;
 
   BinnedForest() = default;
+  // Appends the levels_ search levels of one feature's sorted cuts.
+  void AddSearch(const std::vector<float>& cuts);
+  // Writes `value` at `slot` of one half (features or bins) of a tree's code.
+  static void PutCode(Block* half, int slot, uint32_t value, bool wide);
   // bins[f] = bin(x[f]) for f < num_features (the rest untouched).
-  void Bins(const float* x, uint8_t* bins) const;
-  // R rows; nan_mask[r]: bit f set when row r's feature f is NaN (kNan: some
-  // bit is set).
-  template <int R, bool kNan, bool kOneGroup>
+  void Bins(const float* x, uint16_t* bins) const;
+  template <int L>
+  void BinsL(const float* x, uint16_t* bins) const;
+  // R rows with bins of type Row (8- or 16-bit); nan_mask[r]: bit f set when
+  // row r's feature f is NaN (kNan: some bit is set).
+  template <typename Row, int R, bool kNan, bool kOneGroup>
   void AddRowsT(const float* x, const uint64_t* nan_mask, float* acc) const;
-  template <int R>
+  template <typename Row, int R>
   void AddRowsR(const float* x, float* acc) const;
+  template <typename Row>
+  void AddRowsW(const float* x, size_t rows, float* acc) const;
 
   int32_t num_features_ = 0;
   int32_t num_groups_ = 1;
-  std::vector<float> cuts_;          // [feature][256]: sorted cuts, NaN-padded
-  std::vector<float> pivots_;        // [feature][16]: cuts_[f][16 k + 15]
-  std::vector<TreeCode> codes_;      // [tree]
+  bool wide_ = false;
+  int levels_ = 1;                   // search levels, 1..4 (up to 15, 255, 4095, 65535 cuts)
+  std::vector<Search> searches_;     // [feature]
+  std::vector<float> search_;        // all levels of all features, NaN-padded
+  std::vector<Block> codes_;         // [tree][2 or 4]
   std::vector<uint64_t> nan_right_;  // [tree]: bit k set when node k sends NaN right
   std::vector<float> leaves_;        // [tree][64], left to right
   std::vector<int32_t> group_;       // [tree]

@@ -2,8 +2,9 @@
 // plain walk of the IR written here (x < threshold goes left, NaN goes to
 // the default child, leaves summed in float in tree order) and against
 // hand-computed values: a value equal to a threshold, -0 against 0, NaN to
-// either default, padded shallow leaves, the 255-cut limit, and the models
-// that must keep the other kernels (256 cuts, 65 features, depth 7).
+// either default, padded shallow leaves, byte bins up to 255 cuts and word
+// bins beyond, and the models that must keep the other kernels (65536 cuts,
+// 65 features, depth 7).
 #include "runtime/tree/internal/binned_forest.h"
 
 #include <gtest/gtest.h>
@@ -131,7 +132,7 @@ TEST_F(BinnedForestTest, ThresholdEqualityAndSignedZeroGoRightNanTakesTheDefault
   e.trees.push_back(t);
   ASSERT_NE(BinnedForest::Create(e), nullptr);
   auto m = Compile(e);
-  ASSERT_STREQ(m->kernel_name(), "avx512-binned");
+  ASSERT_STREQ(m->kernel_name(), "avx512-binned8");
   const float below = std::nextafter(1.5f, 0.0f), tiny = std::numeric_limits<float>::denorm_min();
   const float nan = std::numeric_limits<float>::quiet_NaN(),
               inf = std::numeric_limits<float>::infinity();
@@ -184,30 +185,44 @@ TEST_F(BinnedForestTest, ShallowLeavesArePaddedToDepthSix) {
 
 TEST_F(BinnedForestTest, RandomForestsWithGroupsAndNansMatchTheReference) {
   std::mt19937_64 rng(5);
-  for (int features : {1, 7, 16, 33, 64}) {
-    for (int groups : {1, 3}) {
-      Ensemble e = MakeEnsemble(features, groups);
-      std::vector<std::vector<float>> cuts(features);
-      std::normal_distribution<float> normal(0.0f, 1.0f);
-      for (auto& c : cuts) {
-        for (int k = 0; k < 40; ++k) c.push_back(normal(rng));
-      }
-      for (int i = 0; i < 90; ++i) {
-        Tree t;
-        t.group = i % groups;
-        RandomSubtree(&t, 1 + i % 6, true, cuts, &rng);
-        e.trees.push_back(t);
-      }
-      std::vector<float> x;
-      for (int r = 0; r < 300; ++r) {
-        for (int f = 0; f < features; ++f) {
-          const int kind = static_cast<int>(rng() % 10);
-          x.push_back(kind == 0 ? NAN : kind == 1 ? cuts[f][rng() % cuts[f].size()] : normal(rng));
+  for (int cuts_per_feature : {40, 300}) {  // byte bins, word bins
+    for (int features : {1, 7, 16, 33, 64}) {
+      for (int groups : {1, 3}) {
+        Ensemble e = MakeEnsemble(features, groups);
+        std::vector<std::vector<float>> cuts(features);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        for (auto& c : cuts) {
+          for (int k = 0; k < cuts_per_feature; ++k) c.push_back(normal(rng));
         }
+        for (int i = 0; i < 90; ++i) {
+          Tree t;
+          t.group = i % groups;
+          RandomSubtree(&t, 1 + i % 6, true, cuts, &rng);
+          e.trees.push_back(t);
+        }
+        for (int k = 0; k < cuts_per_feature; ++k) {  // every cut of the last feature
+          Tree t;
+          t.group = k % groups;
+          const int32_t s = AddSplit(&t, features - 1, cuts[features - 1][k], k % 2 == 0);
+          Link(&t, s, AddLeaf(&t, normal(rng)), AddLeaf(&t, normal(rng)));
+          e.trees.push_back(t);
+        }
+        std::vector<float> x;
+        for (int r = 0; r < 300; ++r) {
+          for (int f = 0; f < features; ++f) {
+            const int kind = static_cast<int>(rng() % 10);
+            x.push_back(kind == 0   ? NAN
+                        : kind == 1 ? cuts[f][rng() % cuts[f].size()]
+                                    : normal(rng));
+          }
+        }
+        SCOPED_TRACE("cuts " + std::to_string(cuts_per_feature) + " features " +
+                     std::to_string(features) + " groups " + std::to_string(groups));
+        auto binned = BinnedForest::Create(e);
+        ASSERT_NE(binned, nullptr);
+        EXPECT_EQ(binned->wide(), cuts_per_feature > kMaxByteCuts);
+        ExpectMatchesReference(e, x);
       }
-      SCOPED_TRACE("features " + std::to_string(features) + " groups " + std::to_string(groups));
-      ASSERT_NE(BinnedForest::Create(e), nullptr);
-      ExpectMatchesReference(e, x);
     }
   }
 }
@@ -226,18 +241,36 @@ Ensemble ManyCuts(int cuts) {
   return e;
 }
 
-TEST_F(BinnedForestTest, TwoHundredFiftyFiveCutsFitAByte) {
-  const Ensemble e = ManyCuts(kMaxBinnedCuts);
-  ASSERT_NE(BinnedForest::Create(e), nullptr);
+// Rows at, just below and just above cuts -1, 0, step, 2 step, ... and the
+// last two of ManyCuts(cuts), then NaN and two extremes (feature 1 is 0).
+std::vector<float> RowsAroundCuts(int cuts, int step) {
   std::vector<float> x;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  for (int k = -1; k <= kMaxBinnedCuts; ++k) {  // at, just below and just above every cut
+  for (int k = -1; k <= cuts; k = (k + step >= cuts - 1 && k < cuts - 1) ? cuts - 1 : k + step) {
     const float c = static_cast<float>(k);
     for (float v : {c, std::nextafter(c, -1e9f), std::nextafter(c, 1e9f)})
       x.insert(x.end(), {v, 0.0f});
   }
+  const float nan = std::numeric_limits<float>::quiet_NaN();
   x.insert(x.end(), {nan, 0.0f, 1e30f, 0.0f, -1e30f, 0.0f});
-  ExpectMatchesReference(e, x);
+  return x;
+}
+
+TEST_F(BinnedForestTest, UpTo255CutsTakeByteBinsMoreTakeWordBins) {
+  struct Shape {
+    int cuts, step;
+    bool wide;
+  };
+  // 255 and 256 cuts: two search levels; 3000: three; 4100: four.
+  for (const Shape& s : {Shape{kMaxByteCuts, 1, false}, Shape{kMaxByteCuts + 1, 1, true},
+                         Shape{3000, 7, true}, Shape{4100, 13, true}}) {
+    SCOPED_TRACE(s.cuts);
+    const Ensemble e = ManyCuts(s.cuts);
+    auto binned = BinnedForest::Create(e);
+    ASSERT_NE(binned, nullptr);
+    EXPECT_EQ(binned->wide(), s.wide);
+    EXPECT_STREQ(Compile(e)->kernel_name(), s.wide ? "avx512-binned16" : "avx512-binned8");
+    ExpectMatchesReference(e, RowsAroundCuts(s.cuts, s.step));
+  }
 }
 
 TEST_F(BinnedForestTest, ModelsOutsideItsShapeKeepTheOtherKernels) {

@@ -249,7 +249,7 @@ size_t Forest::MemoryBytes() const {
 }
 
 const char* Forest::kernel_name() const {
-  if (binned_ != nullptr) return "avx512-binned";
+  if (binned_ != nullptr) return binned_->wide() ? "avx512-binned16" : "avx512-binned8";
   return simd_ != nullptr ? "avx512" : "scalar";
 }
 

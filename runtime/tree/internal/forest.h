@@ -81,8 +81,9 @@ class Forest {
   size_t MemoryBytes() const;
   // Trees compiled to the perfect encoding (for reports and tests).
   size_t num_perfect_trees() const;
-  // The kernel picked at load: "avx512-binned" (BinnedForest, every batch
-  // size), "avx512" (SimdForest) or "scalar".
+  // The kernel picked at load: "avx512-binned8" or "avx512-binned16"
+  // (BinnedForest with 8- or 16-bit bins, every batch size), "avx512"
+  // (SimdForest) or "scalar".
   const char* kernel_name() const;
 
   // out[r * num_groups + g] = margin of row r, group g.
