@@ -34,7 +34,9 @@
 // Thread-safety: every method may be called from any thread. Get and
 // GetConfig take a short internal lock (a map lookup and a reference count
 // increment) and never wait for a load. Poll, Load and Unload are serialised
-// with each other; artifact loading and warm-up run without the lookup lock.
+// with each other; artifact loading and warm-up run without the lookup lock,
+// on a thread of their own under SCHED_IDLE (nice 19 where that is refused),
+// so they take only CPU time no other thread wants; the caller waits for it.
 #ifndef HOTPATH_RUNTIME_REPOSITORY_MODEL_REPOSITORY_H_
 #define HOTPATH_RUNTIME_REPOSITORY_MODEL_REPOSITORY_H_
 

@@ -1,6 +1,7 @@
 #include "runtime/repository/model_repository.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <filesystem>
@@ -377,6 +378,30 @@ TEST_F(RepositoryTest, WarmupRunsBeforeReady) {
     std::lock_guard<std::mutex> lock(probe->mu);
     EXPECT_EQ(probe->batches, std::vector<size_t>({1, 4, 16}));
   }
+  ExpectMatchesXGBoost(**repo->Get("fraud"), v1);
+}
+
+TEST_F(RepositoryTest, ParseAndWarmupRunOnlyWhenTheCpuIsIdle) {
+  // The backend reports the scheduling policy of the thread that loads it.
+  auto registry = std::make_shared<BackendRegistry>(BackendRegistry::WithBuiltins());
+  const BackendFactory xgb = **registry->Find("xgboost");
+  auto policy = std::make_shared<std::atomic<int>>(-1);
+  ASSERT_TRUE(registry
+                  ->Register("policy",
+                             [xgb, policy](const BackendLoadRequest& r) {
+                               policy->store(sched_getscheduler(0));
+                               return xgb(r);
+                             })
+                  .ok());
+  auto repo = Open(ModelRepository::Mode::kPoll, 0, registry);
+  TrainedModel v1 = TrainModel(kFeatures, 8, 1);
+  WriteVersion(repo_, "fraud", 1, v1);
+  nlohmann::json c = BasicConfig(kFeatures);
+  c["backend"] = "policy";
+  repo_.WriteConfig("fraud", c);
+  ASSERT_TRUE(repo->Poll().ok());
+  EXPECT_EQ(policy->load(), SCHED_IDLE);
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);  // the polling thread keeps its priority
   ExpectMatchesXGBoost(**repo->Get("fraud"), v1);
 }
 

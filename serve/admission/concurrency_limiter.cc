@@ -204,9 +204,17 @@ void ConcurrencyLimiter::Drain(TimePoint now, std::vector<Answer>* out) {
     auto& q = queues_[level];
     while (!q.empty() && inflight_ < Threshold(level + 1)) {
       granted = true;
-      codel_.OnDequeue(now - q.front().enqueued);
-      out->push_back({std::move(q.front().done), Grant(now, level + 1)});
-      q.pop_front();
+      // Adaptive LIFO: the oldest waiter's age is the queue's standing delay.
+      const Nanos standing = now - q.front().enqueued;
+      codel_.OnDequeue(standing);
+      const bool newest_first = standing > codel_.target();
+      Waiter& w = newest_first ? q.back() : q.front();
+      out->push_back({std::move(w.done), Grant(now, level + 1)});
+      if (newest_first) {
+        q.pop_back();
+      } else {
+        q.pop_front();
+      }
       --queued_;
     }
     if (!q.empty()) return;

@@ -9,13 +9,20 @@
 // (internal/codel.h): waiters older than `codel_target` while the queue is
 // standing, older than `codel_interval` otherwise.
 //
+// Adaptive LIFO (Facebook's "adaptive LIFO + CoDel"): a freed slot goes to
+// the oldest waiter while that one has waited at most the CoDel target, and
+// to the newest once it has waited longer (the queue is standing). Under
+// overload the old waiters are those CoDel sheds anyway; serving the newest
+// keeps the server busy while admitted requests barely queue. A burst that
+// drains within the target is served in arrival order.
+//
 // Priorities: 1 is the highest, priority_levels the lowest. Lower priorities
 // are shed first, by three rules:
 //   1. A request at priority p takes a slot only while
 //      inflight < max(1, ceil(limit * (1 - (p - 1) * priority_headroom))),
 //      so the top slots are kept for higher priorities.
-//   2. The queue serves higher priorities first (FIFO within a priority), so
-//      lower ones wait longer and reach the CoDel timeout first.
+//   2. The queue serves higher priorities first (adaptive LIFO within a
+//      priority), so lower ones wait longer and reach the CoDel timeout first.
 //   3. When the queue is full, an arrival displaces the newest waiter of the
 //      lowest priority below its own; with none, the arrival is refused.
 // Every refusal or shed is UNAVAILABLE with a message starting "overloaded"

@@ -115,64 +115,91 @@ TEST(ConcurrencyLimiterTest, FullQueueDisplacesTheNewestLowerWaiter) {
   EXPECT_EQ(s.shed, 0);
 }
 
-TEST(ConcurrencyLimiterTest, CoDelAbsorbsABurstAndCutsAStandingQueue) {
-  // Limit 1, target 5 ms, interval 100 ms. Times in ms from the start.
+// Limit 1, one priority, queue 10, target 5 ms, interval 100 ms, on a fake
+// clock set in ms from the start.
+struct CoDelScenario {
+  void At(int ms) { clock.Advance(start + milliseconds(ms) - clock.Now()); }
+
   FakeClock clock;
-  auto limiter = Make(Fixed(1, 1, 0, 10), clock);
+  const TimePoint start = clock.Now();
+  std::unique_ptr<ConcurrencyLimiter> limiter = Make(Fixed(1, 1, 0, 10), clock);
   Answers a;
-  auto at = [&clock, start = clock.Now()](int ms) {
-    clock.Advance(start + milliseconds(ms) - clock.Now());
-  };
+};
+
+TEST(ConcurrencyLimiterTest, AdaptiveLifoServesTheNewestOnceTheQueueStands) {
+  CoDelScenario s;
+  s.limiter->Acquire(1, s.a.For("p0"));  // runs at once
+  s.limiter->Acquire(1, s.a.For("a"));
+  s.At(2);
+  s.limiter->Acquire(1, s.a.For("b"));
+  s.At(4);
+  s.a.permits[0].Release(true);  // the oldest (a) waited 4 ms <= target: FIFO, a runs
+  s.At(6);
+  s.limiter->Acquire(1, s.a.For("c"));
+  s.At(10);
+  s.a.permits[1].Release(true);  // the oldest (b) waited 8 ms > target: the newest (c) runs
+  s.At(12);
+  s.limiter->Acquire(1, s.a.For("d"));
+  s.At(13);
+  s.a.permits[2].Release(true);  // b has waited 11 ms: d (1 ms) runs
+  s.At(20);
+  s.a.permits[3].Release(true);  // b is the only waiter: it runs after 18 ms (< interval)
+  EXPECT_EQ(s.a.order, (std::vector<std::string>{"p0", "a", "c", "d", "b"}));
+  EXPECT_TRUE(s.a.refusals.empty());
+  EXPECT_EQ(s.limiter->queued(), 0);
+}
+
+TEST(ConcurrencyLimiterTest, CoDelAbsorbsABurstAndCutsAStandingQueue) {
+  CoDelScenario s;
   // Interval [0, 100): p0 runs at once, which drains the queue.
-  limiter->Acquire(1, a.For("p0"));
-  limiter->Acquire(1, a.For("w1"));
-  at(10);
-  limiter->Acquire(1, a.For("w2"));
-  at(50);
-  a.permits[0].Release(true);  // w1 waited 50 ms > target: a burst, allowed up to 100 ms
-  at(60);
-  limiter->Acquire(1, a.For("w3"));
-  // Interval [100, 200): not overloaded (the queue drained at 0). The queue
-  // never drains and every dequeued request waited 90 ms.
-  at(100);
-  a.permits[1].Release(true);  // w2 runs after 90 ms
-  at(110);
-  limiter->Acquire(1, a.For("w4"));
-  at(150);
-  a.permits[2].Release(true);  // w3 runs after 90 ms
-  at(160);
-  limiter->Acquire(1, a.For("w5"));
-  EXPECT_TRUE(a.refusals.empty());
-  // Interval [200, 300): overloaded, the timeout is 5 ms. w4 (90 ms) and w5
-  // (40 ms) are shed.
-  at(200);
-  a.permits[3].Release(true);
-  ASSERT_EQ(a.refusals.size(), 2u);
-  EXPECT_EQ(a.refusals[0].rfind("w4: overloaded: queued 90.0", 0), 0u) << a.refusals[0];
-  EXPECT_NE(a.refusals[0].find("CoDel timeout of 5.0"), std::string::npos) << a.refusals[0];
-  at(201);
-  limiter->Acquire(1, a.For("w6"));  // the server is idle: runs at once (the queue drains)
-  at(202);
-  limiter->Acquire(1, a.For("w7"));
-  at(205);
-  limiter->Acquire(1, a.For("w8"));
-  at(207);
-  a.permits[4].Release(true);  // w7 waited exactly 5 ms: kept, runs
-  at(213);
-  a.permits[5].Release(true);  // w8 waited 8 ms: shed
-  ASSERT_EQ(a.refusals.size(), 3u);
-  EXPECT_EQ(a.refusals[2].rfind("w8: overloaded: queued 8.0", 0), 0u) << a.refusals[2];
-  at(250);
-  limiter->Acquire(1, a.For("w9"));  // runs at once
-  at(260);
-  limiter->Acquire(1, a.For("w10"));
-  // Interval [300, 400): the queue drained during [200, 300), so it is not
-  // overloaded any more and a 41 ms wait is a burst again.
-  at(301);
-  a.permits[6].Release(true);
-  EXPECT_EQ(a.order, (std::vector<std::string>{"p0", "w1", "w2", "w3", "w6", "w7", "w9", "w10"}));
-  EXPECT_EQ(a.refusals.size(), 3u);
-  EXPECT_EQ(limiter->stats().shed, 3);
+  s.limiter->Acquire(1, s.a.For("p0"));
+  s.At(100);
+  s.limiter->Acquire(1, s.a.For("e"));
+  s.At(101);
+  s.limiter->Acquire(1, s.a.For("f"));
+  // Interval [100, 200): not overloaded (the queue drained in [0, 100)): a
+  // burst may wait up to 100 ms. The queue never drains: the oldest waiter
+  // (e) has waited 10 ms, then 60 ms, at the two grants.
+  s.At(110);
+  s.a.permits[0].Release(true);  // the newest (f) runs
+  s.At(150);
+  s.limiter->Acquire(1, s.a.For("g"));
+  s.At(160);
+  s.a.permits[1].Release(true);  // g runs; e (60 ms) is kept
+  EXPECT_TRUE(s.a.refusals.empty());
+  // Interval [200, 300): overloaded, the timeout is 5 ms: e (100 ms) is shed.
+  s.At(200);
+  s.a.permits[2].Release(true);
+  ASSERT_EQ(s.a.refusals.size(), 1u);
+  EXPECT_EQ(s.a.refusals[0].rfind("e: overloaded: queued 100.0", 0), 0u) << s.a.refusals[0];
+  EXPECT_NE(s.a.refusals[0].find("CoDel timeout of 5.0"), std::string::npos) << s.a.refusals[0];
+  s.At(201);
+  s.limiter->Acquire(1, s.a.For("h"));  // the server is idle: runs at once (the queue drains)
+  s.At(202);
+  s.limiter->Acquire(1, s.a.For("i"));
+  s.At(204);
+  s.limiter->Acquire(1, s.a.For("j"));
+  s.At(206);
+  s.a.permits[3].Release(true);  // i waited 4 ms: FIFO, i runs
+  s.At(209);
+  s.limiter->Acquire(1, s.a.For("k"));
+  s.At(212);
+  s.a.permits[4].Release(true);  // j waited 8 ms: shed; k (3 ms) runs and drains the queue
+  ASSERT_EQ(s.a.refusals.size(), 2u);
+  EXPECT_EQ(s.a.refusals[1].rfind("j: overloaded: queued 8.0", 0), 0u) << s.a.refusals[1];
+  // Interval [300, 400): granting drained the queue in [200, 300), so it is
+  // not overloaded any more and a 28 ms wait is a burst again.
+  s.At(302);
+  s.limiter->Acquire(1, s.a.For("l"));
+  s.At(310);
+  s.limiter->Acquire(1, s.a.For("m"));
+  s.At(320);
+  s.a.permits[5].Release(true);  // l has waited 18 ms: the newest (m) runs
+  s.At(330);
+  s.a.permits[6].Release(true);  // then l, after 28 ms
+  EXPECT_EQ(s.a.order, (std::vector<std::string>{"p0", "f", "g", "h", "i", "k", "m", "l"}));
+  EXPECT_EQ(s.a.refusals.size(), 2u);
+  EXPECT_EQ(s.limiter->stats().shed, 2);
 }
 
 TEST(ConcurrencyLimiterTest, WithoutAQueueAcquireAnswersAtOnce) {

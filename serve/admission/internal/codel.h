@@ -3,11 +3,12 @@
 // Scale", folly's Codel), with hysteresis.
 //
 // Time is cut into intervals of `interval`. The queue becomes overloaded at
-// the end of an interval in which every request dequeued had waited more than
-// `target` (CoDel's standing queue: it never drained below target for a whole
-// interval). It stays overloaded until the end of an interval in which
-// granting a request emptied it (shedding that empties it does not count). While overloaded, a
-// waiter whose sojourn (queue wait) exceeds `target` is shed; otherwise only one whose sojourn
+// the end of an interval in which, at every dequeue, the oldest waiter had
+// waited more than `target` (CoDel's standing queue: it never drained below
+// target for a whole interval; with FIFO service the oldest waiter is the one
+// dequeued, with adaptive LIFO it is not). It stays overloaded until the end of an interval in
+// which granting a request emptied it (shedding that empties it does not count). While overloaded,
+// a waiter whose sojourn (queue wait) exceeds `target` is shed; otherwise only one whose sojourn
 // exceeds `interval` (a burst may queue that long). So a standing queue is cut to `target` within
 // about two intervals, and a short burst is absorbed.
 //
@@ -46,8 +47,9 @@ class CoDelTimeout {
     }
     return overloaded_ ? target_ : interval_;
   }
-  // Records the sojourn of a request leaving the queue (zero when it never waited).
-  void OnDequeue(Nanos sojourn) { min_sojourn_ = std::min(min_sojourn_, sojourn); }
+  // Records the queue's standing delay when a request leaves it: the
+  // sojourn of its oldest waiter (zero when the request never waited).
+  void OnDequeue(Nanos standing) { min_sojourn_ = std::min(min_sojourn_, standing); }
   // Records that granting a request left the queue empty.
   void OnDrained() {
     saw_empty_ = true;
