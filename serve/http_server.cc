@@ -32,6 +32,10 @@ Status ValidateOptions(const HttpServer::Options& o) {
   if (o.drain_timeout.count() < 0) {
     return InvalidArgumentError("drain_timeout: must be >= 0");
   }
+  if (o.busy_poll_us < 0 || o.busy_poll_us > 1'000'000) {
+    return InvalidArgumentError("busy_poll_us: must be in [0, 1000000], got " +
+                                std::to_string(o.busy_poll_us));
+  }
   return OkStatus();
 }
 
@@ -86,6 +90,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options,
   lo.on_infer_timing = options.on_infer_timing;
   lo.app = options.app;
   lo.rate_limiter = options.rate_limiter;
+  lo.busy_poll = std::chrono::microseconds(options.busy_poll_us);
 
   std::unique_ptr<HttpServer> server(new HttpServer());
   server->port_ = options.port;

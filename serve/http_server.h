@@ -65,6 +65,13 @@ class HttpServer {
     // Per-client (peer address) request rate limit; borrowed. Over the limit:
     // 429 with Retry-After. Null: no limit. /v2/health/* is never limited.
     RateLimiter* rate_limiter = nullptr;
+    // After a round that handled socket events, a loop keeps polling epoll
+    // without blocking for up to this long before it blocks again, so a
+    // request arriving within it skips the thread's wake-up (tens of us on a
+    // VM). Costs up to this much CPU per loop per idle gap: at a request
+    // rate r per loop, min(gap, busy_poll_us) per request, i.e. up to a
+    // whole core once gaps are shorter. 0 (default): block at once.
+    int64_t busy_poll_us = 0;
   };
 
   // Binds, listens and starts the loops. `service` is borrowed and must

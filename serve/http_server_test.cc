@@ -363,6 +363,21 @@ TEST_F(HttpServerTest, KeepAliveAndPipelining) {
   EXPECT_EQ((r = c.Read())->status, 404);
 }
 
+TEST_F(HttpServerTest, BusyPollingLoopsAnswerLikeBlockingOnes) {
+  HttpServer::Options o = DefaultOptions();
+  o.busy_poll_us = 500;
+  std::unique_ptr<HttpServer> polling = Start(service_, o);
+  HttpTestClient c = Client(polling->port());
+  for (size_t i = 0; i < 40; ++i) {
+    // Alternate back-to-back requests (caught while polling) with ones sent
+    // after the poll window, when the loop has gone back to epoll_wait.
+    if (i % 8 == 7) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto r = c.Roundtrip(PostJson(kInfer, InferJson(&rows_[i * kFeatures], 1)));
+    ASSERT_TRUE(r.ok());
+    ExpectScores(*r, i, 1);
+  }
+}
+
 TEST_F(HttpServerTest, SteadyStateInferAllocatesNothingOnTheServer) {
   HttpTestClient c = Client();
   std::vector<std::string> requests;
@@ -608,6 +623,11 @@ TEST(HttpServerOptionsTest, RejectsInvalidOptions) {
   o.port = 70000;
   EXPECT_EQ(HttpServer::Create(o, nullptr).status().code(), StatusCode::kInvalidArgument);
   o.port = 0;
+  o.busy_poll_us = -1;
+  Result<std::unique_ptr<HttpServer>> bad_poll = HttpServer::Create(o, nullptr);
+  EXPECT_EQ(bad_poll.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_poll.status().message().find("busy_poll_us"), std::string::npos);
+  o.busy_poll_us = 0;
   o.address = "not-an-ip";
   ModelMapService* none = nullptr;
   EXPECT_FALSE(HttpServer::Create(o, none).ok());

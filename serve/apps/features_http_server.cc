@@ -34,6 +34,7 @@ Result<std::unique_ptr<FeaturesHttpServer>> FeaturesHttpServer::Start(const Opti
   ho.port = options.port;
   ho.num_loops = options.num_loops;
   ho.app = app;
+  ho.busy_poll_us = options.busy_poll_us;
   ASSIGN_OR_RETURN(server->http_, HttpServer::Create(ho, server->no_models_.get()));
   return server;
 }

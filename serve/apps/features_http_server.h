@@ -23,6 +23,7 @@ class FeaturesHttpServer {
     std::string address = "127.0.0.1";
     int port = 0;       // 0: an ephemeral port (see port())
     int num_loops = 1;  // event loop threads, >= 1
+    int64_t busy_poll_us = 0;  // HttpServer::Options::busy_poll_us (CPU cost stated there)
   };
 
   // Serves `app` (borrowed; must outlive the server). UNAVAILABLE when the

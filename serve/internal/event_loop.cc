@@ -90,9 +90,11 @@ void EventLoop::Run() {
   const int tick_ms = static_cast<int>(Tick().count());
   now_ = std::chrono::steady_clock::now();
   next_sweep_ = now_ + Tick();
+  SteadyTime poll_until = now_;  // busy-poll (timeout 0) while now_ is before it
   while (!draining_ || !active_.empty() || in_flight_ > 0) {
-    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, tick_ms);
+    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, now_ < poll_until ? 0 : tick_ms);
     now_ = std::chrono::steady_clock::now();
+    if (n > 0) poll_until = now_ + options_.busy_poll;
     for (int i = 0; i < n; ++i) {
       Dispatch(events[i].data.ptr, events[i].events);
     }

@@ -34,6 +34,7 @@ struct LoopOptions {
   std::function<void(const InferTiming&)> on_infer_timing;
   HttpApp* app = nullptr;  // paths outside /v2; borrowed; null: 404
   RateLimiter* rate_limiter = nullptr;  // per client address; borrowed; null: none
+  std::chrono::microseconds busy_poll{0};  // HttpServer::Options::busy_poll_us
 };
 
 class EventLoop {

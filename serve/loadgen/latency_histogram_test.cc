@@ -99,6 +99,17 @@ TEST(LoadGeneratorTest, CountsAnswersByStatusInBothModes) {
   EXPECT_NEAR(static_cast<double>(open->ok), 400.0, 100.0);
   EXPECT_EQ(open->unfinished, 0u);
   EXPECT_EQ(open->client_dropped, 0u);
+
+  // Spinning before each send changes when the driver wakes, not what it
+  // sends: the same Poisson schedule, every request answered.
+  o.spin_before_send = std::chrono::microseconds(100);
+  auto spun = RunLoad(o);
+  ASSERT_TRUE(spun.ok());
+  EXPECT_NEAR(static_cast<double>(spun->ok), 400.0, 100.0);
+  EXPECT_EQ(spun->unfinished, 0u);
+  EXPECT_EQ(spun->latency.count(), spun->ok);
+  o.spin_before_send = std::chrono::microseconds(-1);
+  EXPECT_EQ(RunLoad(o).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

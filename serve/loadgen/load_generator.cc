@@ -284,7 +284,8 @@ void Driver::Assign() {
 
 int Driver::TimeoutNs(Time now) const {
   if (o_.mode == LoadOptions::Mode::kOpenLoop && next_arrival_ < end_) {
-    return static_cast<int>(std::clamp<int64_t>((next_arrival_ - now).count(), 0, 10'000'000));
+    const Time wake = next_arrival_ - o_.spin_before_send;
+    return static_cast<int>(std::clamp<int64_t>((wake - now).count(), 0, 10'000'000));
   }
   return 10'000'000;
 }
@@ -354,6 +355,9 @@ Result<LoadResult> RunLoad(const LoadOptions& options) {
   }
   if (options.max_backlog < 1) {
     return InvalidArgumentError("max_backlog: must be >= 1");
+  }
+  if (options.spin_before_send.count() < 0) {
+    return InvalidArgumentError("spin_before_send: must be >= 0");
   }
   // Sleeps until the next scheduled send would otherwise overshoot by the
   // default 50 us timer slack, and that lateness would count as latency.

@@ -38,6 +38,12 @@ struct LoadOptions {
   std::chrono::milliseconds duration{2000};  // measured: requests scheduled in it
   std::chrono::milliseconds drain{2000};     // wait for the measured ones in flight
   size_t max_backlog = 1 << 16;              // open loop: scheduled, not yet sent
+  // Open loop: the driver blocks until this long before the next scheduled
+  // send, then polls (epoll, timeout 0) until it is due, so its own wake-up
+  // latency is not added to every measured request (latency is still timed
+  // from the scheduled time). Costs up to this much CPU per request on the
+  // driver's thread. 0: block until the scheduled time (timer slack 1 ns).
+  std::chrono::microseconds spin_before_send{0};
   uint64_t seed = 1;
 };
 
