@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cmath>
 
-#include <nlohmann/json.hpp>
+#include "core/json_writer.h"
 
 namespace hotpath::fraud {
 
@@ -25,20 +25,36 @@ struct FraudEngine::Call {
 };
 
 std::string ToJson(const DecisionRecord& r) {
-  nlohmann::json j = {{"id", r.txn_id},
-                      {"decision", DecisionName(r.decision)},
-                      {"risk", r.risk},
-                      {"rules_risk", r.rules_risk},
-                      {"model_score", r.model_score < 0 ? nlohmann::json() : nlohmann::json(r.model_score)},
-                      {"model_version", r.model_version},
-                      {"primary_score", r.primary_score < 0 ? nlohmann::json() : nlohmann::json(r.primary_score)},
-                      {"reasons", r.reasons},
-                      {"latency_us", r.latency_us}};
-  if (!r.companion_version.empty() || r.companion_score >= 0) {
-    j["companion_score"] = r.companion_score < 0 ? nlohmann::json() : nlohmann::json(r.companion_score);
-    j["companion_version"] = r.companion_version;
+  std::string out;
+  out.reserve(256);
+  JsonObjectWriter w(&out);
+  auto score = [&w](std::string_view key, double v) {  // -1: no score
+    if (v < 0) {
+      w.Key(key).Null();
+    } else {
+      w.Key(key).Number(v);
+    }
+  };
+  w.Key("id").String(r.txn_id);
+  w.Key("decision").String(DecisionName(r.decision));
+  w.Key("risk").Number(r.risk);
+  w.Key("rules_risk").Number(r.rules_risk);
+  score("model_score", r.model_score);
+  w.Key("model_version").String(r.model_version);
+  score("primary_score", r.primary_score);
+  w.Key("reasons");
+  for (size_t i = 0; i < r.reasons.size(); ++i) {
+    out.push_back(i == 0 ? '[' : ',');
+    AppendJsonString(r.reasons[i], &out);
   }
-  return j.dump();
+  out += r.reasons.empty() ? "[]" : "]";
+  w.Key("latency_us").Number(r.latency_us);
+  if (!r.companion_version.empty() || r.companion_score >= 0) {
+    score("companion_score", r.companion_score);
+    w.Key("companion_version").String(r.companion_version);
+  }
+  w.Close();
+  return out;
 }
 
 Result<std::unique_ptr<FraudEngine>> FraudEngine::Create(const Options& o) {
@@ -278,16 +294,10 @@ void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
   d += fraud::ToJson(call->txn);
   d += ",\"features\":{";
   for (size_t i = 0; i < kNumModelFeatures; ++i) {
-    char value[48];
-    if (std::isnan(call->row[i])) {
-      std::snprintf(value, sizeof(value), "null");
-    } else {
-      std::snprintf(value, sizeof(value), "%.9g", static_cast<double>(call->row[i]));
-    }
     d += i ? ",\"" : "\"";
     d += FraudFeaturizer::ColumnNames()[i];
     d += "\":";
-    d += value;
+    AppendJsonNumber(call->row[i], &d);  // NaN (missing): null
   }
   d += "}}";
   std::string alert;

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_writer.h"
+
 namespace hotpath::fraud {
 namespace {
 
@@ -109,22 +111,26 @@ Result<Transaction> ParseTransaction(std::string_view json) {
 }
 
 std::string ToJson(const Transaction& t) {
-  Json j = {{"id", t.id},
-            {"user", t.user},
-            {"amount", t.amount},
-            {"currency", t.currency},
-            {"merchant", t.merchant},
-            {"merchant_category", t.merchant_category},
-            {"payment_method", PaymentMethodName(t.payment_method)},
-            {"country", t.country},
-            {"lat", t.lat},
-            {"lon", t.lon},
-            {"timestamp_ms", t.timestamp_ms}};
-  if (!t.device.empty()) j["device"] = t.device;
-  if (!t.metadata.empty()) j["metadata"] = Json::parse(t.metadata, nullptr, false);
-  if (t.label >= 0) j["label"] = static_cast<int>(t.label);
-  if (!t.scenario.empty()) j["scenario"] = t.scenario;
-  return j.dump();
+  std::string out;
+  out.reserve(256);
+  JsonObjectWriter w(&out);
+  w.Key("id").String(t.id);
+  w.Key("user").String(t.user);
+  w.Key("amount").Number(t.amount);
+  w.Key("currency").String(t.currency);
+  w.Key("merchant").String(t.merchant);
+  w.Key("merchant_category").Number(t.merchant_category);
+  w.Key("payment_method").String(PaymentMethodName(t.payment_method));
+  w.Key("country").String(t.country);
+  w.Key("lat").Number(t.lat);
+  w.Key("lon").Number(t.lon);
+  w.Key("timestamp_ms").Number(t.timestamp_ms);
+  if (!t.device.empty()) w.Key("device").String(t.device);
+  if (!t.metadata.empty()) w.Key("metadata").Raw(t.metadata);  // an object's text, kept verbatim
+  if (t.label >= 0) w.Key("label").Number(static_cast<int>(t.label));
+  if (!t.scenario.empty()) w.Key("scenario").String(t.scenario);
+  w.Close();
+  return out;
 }
 
 }  // namespace hotpath::fraud

@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 namespace hotpath::fraud {
 namespace {
 
@@ -24,6 +26,36 @@ TEST(TransactionTest, ParsesAndRoundTrips) {
   auto again = ParseTransaction(ToJson(*t));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(ToJson(*again), ToJson(*t));
+}
+
+// ToJson writes valid JSON for awkward text and exact numbers: checked with
+// an independent parser (nlohmann) field by field.
+TEST(TransactionTest, ToJsonEscapesTextAndKeepsNumbersExact) {
+  Transaction t;
+  t.id = "quote\" back\\slash \x01 ctl";
+  t.user = "Z\u00fcrich \u2713";
+  t.amount = 0.1;
+  t.currency = "EUR";
+  t.merchant = "m\n1";
+  t.merchant_category = 5411;
+  t.payment_method = PaymentMethod::kWallet;
+  t.country = "CH";
+  t.lat = -33.86882;
+  t.lon = 151.209295;
+  t.timestamp_ms = 1767225600123;
+  t.metadata = R"({"k":[1,"two"]})";
+  const nlohmann::json j = nlohmann::json::parse(ToJson(t));
+  EXPECT_EQ(j["id"], t.id);
+  EXPECT_EQ(j["user"], t.user);
+  EXPECT_EQ(j["merchant"], t.merchant);
+  EXPECT_EQ(j["amount"].get<double>(), 0.1);
+  EXPECT_EQ(j["lat"].get<double>(), t.lat);
+  EXPECT_EQ(j["lon"].get<double>(), t.lon);
+  EXPECT_EQ(j["timestamp_ms"].get<int64_t>(), t.timestamp_ms);
+  EXPECT_EQ(j["payment_method"], "wallet");
+  EXPECT_EQ(j["metadata"]["k"][1], "two");
+  EXPECT_FALSE(j.contains("device"));
+  EXPECT_FALSE(j.contains("label"));
 }
 
 void ExpectError(const std::string& json, const std::string& message) {

@@ -1,7 +1,7 @@
 // Encoding of KServe v2 response bodies (see kserve_codec.h).
 #include <cstring>
 
-#include "serve/internal/json_writer.h"
+#include "core/json_writer.h"
 #include "serve/internal/kserve_codec.h"
 
 namespace hotpath::serve_internal {

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "serve/internal/http_response.h"
-#include "serve/internal/json_writer.h"
+#include "core/json_writer.h"
 
 namespace hotpath::serve_internal {
 namespace {

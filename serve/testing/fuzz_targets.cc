@@ -7,7 +7,7 @@
 
 #include "serve/inference_service.h"
 #include "serve/internal/http_parser.h"
-#include "serve/internal/json_writer.h"
+#include "core/json_writer.h"
 #include "serve/internal/kserve_codec.h"
 
 namespace hotpath::serve_testing {

@@ -117,6 +117,7 @@ SqliteBackend::~SqliteBackend() {
   }
   cv_.SignalAll();
   checkpoint_thread_.join();
+  for (sqlite3_stmt* st : {begin_, commit_, rollback_, insert_}) sqlite3_finalize(st);
   sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   sqlite3_close(checkpointer_);
   sqlite3_close(writer_);
@@ -134,35 +135,51 @@ void SqliteBackend::CheckpointLoop() {
   }
 }
 
-Status SqliteBackend::WriteBatch(const std::vector<const AuditRecord*>& records,
-                                 std::vector<Status>* results) {
-  RETURN_IF_ERROR(Exec(writer_, "BEGIN;"));
-  Stmt insert;
-  Status s = Prepare(writer_,
-                     std::string("INSERT INTO decisions (") + kColumns + ") VALUES (?,?,?,?,?,?);",
-                     &insert);
-  for (size_t i = 0; s.ok() && i < records.size(); ++i) {
-    const AuditRecord& r = *records[i];
-    sqlite3_reset(insert.s);
-    sqlite3_bind_text(insert.s, 1, r.txn_id.data(), static_cast<int>(r.txn_id.size()),
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(insert.s, 2, r.timestamp_ms);
-    sqlite3_bind_text(insert.s, 3, r.decision.data(), static_cast<int>(r.decision.size()),
-                      SQLITE_STATIC);
-    sqlite3_bind_double(insert.s, 4, r.score);
-    sqlite3_bind_int64(insert.s, 5, r.latency_us);
-    sqlite3_bind_text(insert.s, 6, r.detail_json.data(), static_cast<int>(r.detail_json.size()),
-                      SQLITE_STATIC);
-    const int rc = sqlite3_step(insert.s);
-    if (rc == SQLITE_CONSTRAINT) {
-      (*results)[i] =
-          AlreadyExistsError("transaction '" + r.txn_id + "' is already in the audit log");
-    } else if (rc != SQLITE_DONE) {
-      s = InternalError(std::string("sqlite insert: ") + sqlite3_errmsg(writer_));
+Status SqliteBackend::PrepareWriter() {
+  if (insert_ != nullptr) return OkStatus();
+  const std::string insert = std::string("INSERT INTO decisions (") + kColumns + ") VALUES (?,?,?,?,?,?);";
+  for (auto [sql, st] : {std::pair{"BEGIN;", &begin_}, std::pair{"COMMIT;", &commit_},
+                         std::pair{"ROLLBACK;", &rollback_}, std::pair{insert.c_str(), &insert_}}) {
+    if (sqlite3_prepare_v2(writer_, sql, -1, st, nullptr) != SQLITE_OK) {
+      return InternalError(std::string("sqlite: ") + sqlite3_errmsg(writer_) + " in: " + sql);
     }
   }
-  if (s.ok()) s = Exec(writer_, "COMMIT;");
-  if (!s.ok()) Exec(writer_, "ROLLBACK;").IgnoreError();
+  return OkStatus();
+}
+
+Status SqliteBackend::WriteBatch(const std::vector<const AuditRecord*>& records,
+                                 std::vector<Status>* results) {
+  RETURN_IF_ERROR(PrepareWriter());
+  // Runs a statement without results; SQLITE_DONE is success.
+  auto run = [this](sqlite3_stmt* st) {
+    const int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc;
+  };
+  auto failed = [this](const char* what) {
+    return InternalError(std::string("sqlite ") + what + ": " + sqlite3_errmsg(writer_));
+  };
+  if (run(begin_) != SQLITE_DONE) return failed("begin");
+  Status s;
+  for (size_t i = 0; s.ok() && i < records.size(); ++i) {
+    const AuditRecord& r = *records[i];
+    sqlite3_bind_text(insert_, 1, r.txn_id.data(), static_cast<int>(r.txn_id.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert_, 2, r.timestamp_ms);
+    sqlite3_bind_text(insert_, 3, r.decision.data(), static_cast<int>(r.decision.size()), SQLITE_STATIC);
+    sqlite3_bind_double(insert_, 4, r.score);
+    sqlite3_bind_int64(insert_, 5, r.latency_us);
+    sqlite3_bind_text(insert_, 6, r.detail_json.data(), static_cast<int>(r.detail_json.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(insert_);
+    if (rc == SQLITE_CONSTRAINT) {
+      (*results)[i] = AlreadyExistsError("transaction '" + r.txn_id + "' is already in the audit log");
+    } else if (rc != SQLITE_DONE) {
+      s = failed("insert");
+    }
+    sqlite3_reset(insert_);
+  }
+  sqlite3_clear_bindings(insert_);  // the records' text is not ours to keep
+  if (s.ok() && run(commit_) != SQLITE_DONE) s = failed("commit");
+  if (!s.ok()) run(rollback_);
   return s;
 }
 

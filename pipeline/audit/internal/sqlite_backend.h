@@ -10,6 +10,7 @@
 #include "pipeline/audit/internal/audit_backend.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace hotpath::audit::internal {
 
@@ -33,12 +34,20 @@ class SqliteBackend final : public AuditBackend {
   SqliteBackend(const AuditLog::Options& options, sqlite3* writer, sqlite3* reader,
                 sqlite3* checkpointer);
   void CheckpointLoop() EXCLUDES(mu_);
+  // Prepares the writer's statements unless done.
+  Status PrepareWriter();
 
   const std::string path_;
   const std::chrono::milliseconds checkpoint_interval_;
   sqlite3* const writer_;        // used by WriteBatch's caller only
   sqlite3* const reader_;        // guarded by reader_mu_
   sqlite3* const checkpointer_;  // used by checkpoint_thread_ only
+  // writer_'s statements, prepared at the first batch: BEGIN, COMMIT,
+  // ROLLBACK and the INSERT (a batch then parses no SQL).
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
   Mutex reader_mu_;
   Mutex mu_;
   CondVar cv_;  // stop_
