@@ -32,6 +32,13 @@ std::unique_ptr<ConcurrencyLimiter> Make(const ConcurrencyLimiter::Options& o, c
   return std::move(r).value();
 }
 
+// One successful call of `service` on the fake clock, at priority 1.
+void RunCall(ConcurrencyLimiter& limiter, FakeClock& clock, Nanos service) {
+  Permit p = std::move(limiter.TryAcquire(1)).value();
+  clock.Advance(service);
+  p.Release(true);
+}
+
 // Records what each Acquire was answered.
 struct Answers {
   ConcurrencyLimiter::GrantCallback For(const std::string& name) {
@@ -247,11 +254,7 @@ TEST(ConcurrencyLimiterTest, CoDelTargetFollowsTheBaseline) {
   o.codel_min_target = std::chrono::microseconds(100);
   auto limiter = Make(o, clock);
   EXPECT_EQ(limiter->codel_target(), milliseconds(5));
-  auto call = [&](std::chrono::microseconds service) {
-    Permit p = std::move(limiter->TryAcquire(1)).value();
-    clock.Advance(service);
-    p.Release(true);
-  };
+  auto call = [&](std::chrono::microseconds service) { RunCall(*limiter, clock, service); };
   call(std::chrono::microseconds(300));  // starts the probe
   clock.Advance(o.limit.window);
   call(std::chrono::microseconds(300));  // ends it: baseline 300 us
@@ -279,12 +282,37 @@ TEST(ConcurrencyLimiterTest, CoDelTargetFollowsTheBaseline) {
   // A slow service: 2 x 10 ms is clamped to the 5 ms ceiling.
   auto slow = Make(o, clock);
   for (int i = 0; i < 2; ++i) {
-    Permit p = std::move(slow->TryAcquire(1)).value();
-    clock.Advance(milliseconds(10));
-    p.Release(true);
+    RunCall(*slow, clock, milliseconds(10));
     clock.Advance(o.limit.window);
   }
   EXPECT_EQ(slow->codel_target(), milliseconds(5));
+}
+
+TEST(ConcurrencyLimiterTest, ModelServerIntervalIsFiveTargets) {
+  FakeClock clock;
+  ConcurrencyLimiter::Options o = ConcurrencyLimiter::Options::ForModelServer();
+  o.limit.initial_limit = o.limit.max_limit = 1;
+  o.limit.min_window_samples = 1;
+  auto limiter = Make(o, clock);
+  auto call = [&](std::chrono::microseconds service) { RunCall(*limiter, clock, service); };
+  call(std::chrono::microseconds(200));  // starts the probe
+  clock.Advance(o.limit.window);
+  call(std::chrono::microseconds(200));  // ends it: baseline, and target, 200 us
+  ASSERT_EQ(limiter->codel_target(), std::chrono::microseconds(200));
+  clock.Advance(milliseconds(1));  // past the interval in progress
+  Answers a;
+  limiter->Acquire(1, a.For("running"));
+  limiter->Acquire(1, a.For("kept"));
+  // "kept" waits exactly the 1 ms interval; not overloaded, that is allowed.
+  clock.Advance(std::chrono::microseconds(1000));
+  a.permits[0].Release(true);
+  limiter->Acquire(1, a.For("shed"));
+  clock.Advance(std::chrono::microseconds(1001));
+  a.permits[1].Release(true);
+  EXPECT_EQ(a.order, (std::vector<std::string>{"running", "kept"}));
+  ASSERT_EQ(a.refusals.size(), 1u);
+  EXPECT_EQ(a.refusals[0].rfind("shed: overloaded: queued 1.001", 0), 0u) << a.refusals[0];
+  EXPECT_NE(a.refusals[0].find("CoDel timeout of 1.0"), std::string::npos) << a.refusals[0];
 }
 
 TEST(ConcurrencyLimiterTest, ConcurrentCallersNeverExceedTheLimit) {
