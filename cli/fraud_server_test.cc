@@ -29,11 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 using serve_testing::HttpTestClient;
 
-int FreePort() {
-  static std::atomic<int> next{20000 + (::getpid() % 20000)};
-  return next.fetch_add(7);
-}
-
 class FraudServer {
  public:
   FraudServer(const fs::path& fraud_dir, const fs::path& state, int port) : port_(port) {
@@ -89,7 +84,7 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
   const fs::path example = root / "example";
   ASSERT_EQ(0, std::system((std::string(HOTPATH_MAKE_FRAUD_EXAMPLE) + " " + HOTPATH_SOURCE_DIR +
                             "/examples/fraud " + example.string() + " 20000 2>/dev/null").c_str()));
-  auto server = std::make_unique<FraudServer>(example, root / "state", FreePort());
+  auto server = std::make_unique<FraudServer>(example, root / "state", serve_testing::FreeLoopbackPort());
   ASSERT_TRUE(server->WaitReady());
 
   // Four clients send to 8 users until the server dies; each keeps what was acknowledged.
@@ -125,7 +120,7 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
   stop = true;
   for (auto& t : clients) t.join();
 
-  server = std::make_unique<FraudServer>(example, root / "state", FreePort());
+  server = std::make_unique<FraudServer>(example, root / "state", serve_testing::FreeLoopbackPort());
   ASSERT_TRUE(server->WaitReady());
   auto conn = HttpTestClient::Connect(server->port());
   ASSERT_TRUE(conn.ok());

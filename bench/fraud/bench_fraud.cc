@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "serve/loadgen/load_generator.h"
+#include "serve/testing/http_test_client.h"
 #include "features/feature_store.h"
 #include "pipeline/audit/audit_log.h"
 #include "pipeline/fraud/generator.h"
@@ -168,7 +169,7 @@ int main(int argc, char** argv) {
     if (std::system(make.c_str()) != 0) return 1;
   }
   nlohmann::json report = nlohmann::json::parse(std::ifstream(example / "report.json"));
-  const int port = 30000 + getpid() % 20000;
+  const int port = hotpath::serve_testing::FreeLoopbackPort();
   pid_t server = StartServer(example, root / "state", port, mlp_weight);
   if (!WaitReady(port)) {
     std::fprintf(stderr, "fraud: the server did not start\n");

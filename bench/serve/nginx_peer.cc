@@ -13,24 +13,10 @@
 #include <fstream>
 #include <thread>
 
+#include "serve/testing/http_test_client.h"
+
 namespace hotpath::bench {
 namespace {
-
-// A loopback port that was free a moment ago.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return 0;
-  }
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool Accepting(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -74,7 +60,7 @@ Result<std::unique_ptr<NginxPeer>> NginxPeer::Start(const std::string& binary,
     return UnavailableError("mkdtemp failed");
   }
   peer->dir_ = tmpl;
-  peer->port_ = FreePort();
+  peer->port_ = serve_testing::FreeLoopbackPort();
   if (peer->port_ == 0) return UnavailableError("no free loopback port for nginx");
   const std::string conf = peer->dir_ + "/nginx.conf";
   std::ofstream(conf) << Config(peer->dir_, peer->port_, body);

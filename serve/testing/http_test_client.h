@@ -13,6 +13,11 @@
 
 namespace hotpath::serve_testing {
 
+// A loopback TCP port that was free a moment ago (the kernel's pick), for a
+// server a test or benchmark starts; 0 if none could be had. Picking ports
+// by hand collides with the ephemeral ports of other processes' connections.
+int FreeLoopbackPort();
+
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // names lower-cased
