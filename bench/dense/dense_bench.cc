@@ -2,10 +2,15 @@
 // (torch::nn::Linear layers under InferenceMode), one thread each
 // (torch::set_num_threads(1)), same weights and rows, in one run; plus the
 // achieved GFLOP/s against this core's measured FMA peak, and the AUC lost by
-// int8 on held-out rows labelled by a teacher network.
+// int8 on held-out rows labelled by a teacher network. At batch 1 the fp32
+// network is a chain of matrix-vector products bound by reading its weights:
+// beside the latencies it reports this core's measured read bandwidth for a
+// buffer of the weights' size, the bandwidth the batch-1 path achieves, and
+// the best batch-1 time and ratio that bandwidth allows.
 //
 //   scripts/bench dense [--quick]
 #include <dlfcn.h>
+#include <immintrin.h>
 #include <time.h>
 #include <torch/torch.h>
 
@@ -13,6 +18,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -75,6 +81,35 @@ __attribute__((target("avx512f"))) double FmaPeakGflops() {
   return best;
 }
 
+// Single-core read bandwidth (GB/s) of a warm buffer of `bytes`: an
+// AVX-512 sum with 8 independent accumulators, the median of 300 passes
+// (wall-clock, as the batch-1 latencies are).
+__attribute__((target("avx512f"), noinline)) double ReadBandwidthGbps(size_t bytes) {
+  const size_t floats = (bytes + 511) / 512 * 128;
+  auto* buf = static_cast<float*>(std::aligned_alloc(64, floats * sizeof(float)));
+  for (size_t i = 0; i < floats; ++i) buf[i] = static_cast<float>(i % 7);
+  std::vector<double> seconds;
+  volatile float sink = 0;
+  for (int rep = 0; rep < 300; ++rep) {
+    const auto t0 = Clock::now();
+    __m512 acc[8];
+    for (__m512& a : acc) a = _mm512_setzero_ps();
+    for (size_t i = 0; i < floats; i += 128) {
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) acc[j] = _mm512_add_ps(acc[j], _mm512_load_ps(buf + i + 16 * j));
+    }
+#pragma GCC unroll 8
+    for (int j = 1; j < 8; ++j) acc[0] = _mm512_add_ps(acc[0], acc[j]);
+    float lanes[16];
+    _mm512_storeu_ps(lanes, acc[0]);
+    sink = lanes[0];
+    seconds.push_back(Seconds(Clock::now() - t0));
+  }
+  (void)sink;
+  std::free(buf);
+  return floats * sizeof(float) / Percentile(seconds, 0.5) / 1e9;
+}
+
 struct Net {
   std::vector<int64_t> widths;
   std::vector<std::vector<float>> w, b;  // w[l]: [in, out] row-major
@@ -132,6 +167,35 @@ Net MakeNet(const std::vector<int64_t>& widths, std::mt19937_64* rng,
   for (float& v : net.w.back()) v *= s;
   net.b.back()[0] = static_cast<float>(-mean * s);
   return net;
+}
+
+// Bytes of fp32 weights one batch-1 row reads: every layer's packed W
+// (k × n rounded up to 16-column panels), and the part of it the GEMV reads
+// when it skips the rows of zero inputs, averaged over `rows` rows of `x`
+// pushed through the network here (float, ReLU hidden layers).
+struct Batch1Bytes {
+  double dense = 0, read = 0;
+};
+
+Batch1Bytes WeightBytesPerRow(const Net& net, const std::vector<float>& x, size_t rows) {
+  Batch1Bytes out;
+  for (size_t r = 0; r < rows; ++r) {
+    std::vector<float> a(x.begin() + r * net.widths[0], x.begin() + (r + 1) * net.widths[0]);
+    for (size_t l = 0; l + 1 < net.widths.size(); ++l) {
+      const int64_t k = net.widths[l], n = net.widths[l + 1];
+      const double row_bytes = (n + 15) / 16 * 16 * sizeof(float);
+      out.dense += k * row_bytes / rows;
+      out.read +=
+          std::count_if(a.begin(), a.end(), [](float v) { return v != 0; }) * row_bytes / rows;
+      std::vector<float> next(net.b[l]);
+      for (int64_t i = 0; i < k; ++i) {
+        for (int64_t j = 0; j < n; ++j) next[j] += a[i] * net.w[l][i * n + j];
+      }
+      for (float& v : next) v = std::max(v, 0.0f);
+      a = std::move(next);
+    }
+  }
+  return out;
 }
 
 torch::nn::Sequential ToTorch(const Net& net) {
@@ -192,6 +256,8 @@ std::string Json(const std::string& prefix, const char* key, double v) {
 struct Measured {
   Figures fp32, int8, torch;
   double auc_fp32 = 0, auc_int8 = 0, max_abs_diff = 0, gflops = 0;
+  Batch1Bytes bytes;
+  double read_gbps = 0;  // measured for a buffer of bytes.dense
 };
 
 // AUC of the fp32 teacher and the int8 student on rows labelled by the
@@ -238,6 +304,8 @@ Measured TimeEngines(const std::string& label, const Net& net, const std::vector
     std::memcpy(y.data(), out.data_ptr<float>(), n * sizeof(float));
   });
   m.gflops = m.fp32.rows_per_s * 2.0 * macs / 1e9;
+  m.bytes = WeightBytesPerRow(net, x, 256);
+  m.read_gbps = ReadBandwidthGbps(static_cast<size_t>(m.bytes.dense));
   std::mt19937_64 rng(7);
   HeldOutAuc(**fp32, **int8, quick ? 4000 : 20000, &rng, &m);
   return m;
@@ -260,7 +328,16 @@ std::string ToJson(const std::string& prefix, const Measured& m, double peak) {
       {"int8_rows_per_s", m.int8.rows_per_s},
       {"torch_rows_per_s", m.torch.rows_per_s},
       {"fp32_gflops", m.gflops},
-      {"int8_batch1_speedup", m.fp32.p50 / m.int8.p50}};
+      {"int8_batch1_speedup", m.fp32.p50 / m.int8.p50},
+      {"read_bandwidth_gbps", m.read_gbps},
+      {"batch1_weight_mb", m.bytes.dense / 1e6},
+      {"batch1_read_mb", m.bytes.read / 1e6},
+      {"batch1_weight_gbps", m.bytes.read / m.fp32.p50 / 1e3},
+      {"batch1_bandwidth_fraction", m.bytes.read / m.fp32.p50 / 1e3 / m.read_gbps},
+      {"batch1_dense_floor_us", m.bytes.dense / m.read_gbps / 1e3},
+      {"ratio_batch1_dense_floor", m.torch.p50 / (m.bytes.dense / m.read_gbps / 1e3)},
+      {"batch1_floor_us", m.bytes.read / m.read_gbps / 1e3},
+      {"ratio_batch1_floor", m.torch.p50 / (m.bytes.read / m.read_gbps / 1e3)}};
   std::string j;
   for (const auto& [key, value] : fields) j += (j.empty() ? "" : ",") + Json(prefix, key, value);
   return j;
@@ -276,10 +353,16 @@ std::string RunModel(const std::string& label, const std::string& prefix,
   std::fprintf(stderr,
                "[%s] batch-1 p50/p99 us: hotpath %.2f/%.2f int8 %.2f/%.2f torch %.2f/%.2f\n"
                "[%s] batch-1024 rows/s: hotpath %.0f int8 %.0f torch %.0f; fp32 %.1f GFLOP/s "
-               "(%.0f%% of %.1f peak); AUC fp32 %.5f int8 %.5f; max|diff| %.4g\n",
+               "(%.0f%% of %.1f peak); AUC fp32 %.5f int8 %.5f; max|diff| %.4g\n"
+               "[%s] batch 1 fp32: %.2f of %.2f MB of weights read (zero inputs skip their rows), "
+               "%.1f GB/s = %.0f%% of the measured %.1f GB/s read bandwidth; floor %.2f us "
+               "(every weight: %.2f us)\n",
                label.c_str(), m.fp32.p50, m.fp32.p99, m.int8.p50, m.int8.p99, m.torch.p50,
                m.torch.p99, label.c_str(), m.fp32.rows_per_s, m.int8.rows_per_s, m.torch.rows_per_s,
-               m.gflops, 100 * m.gflops / peak, peak, m.auc_fp32, m.auc_int8, m.max_abs_diff);
+               m.gflops, 100 * m.gflops / peak, peak, m.auc_fp32, m.auc_int8, m.max_abs_diff,
+               label.c_str(), m.bytes.read / 1e6, m.bytes.dense / 1e6,
+               m.bytes.read / m.fp32.p50 / 1e3, 100 * m.bytes.read / m.fp32.p50 / 1e3 / m.read_gbps,
+               m.read_gbps, m.bytes.read / m.read_gbps / 1e3, m.bytes.dense / m.read_gbps / 1e3);
   return ToJson(prefix, m, peak);
 }
 

@@ -100,7 +100,7 @@ CompiledNode Compile(const Graph& g, const Node& node, const std::vector<int>& s
   const int64_t k = c.in_widths[0];
   if (node.kind == OpKind::kDense) {
     c.gemm = SelectGemm(isa);
-    c.weights = PackWeights(node.weights.data(), node.bias.data(), k, c.width);
+    c.weights = PackWeights(node.weights.data(), node.bias.data(), k, c.width, isa);
   } else if (node.kind == OpKind::kQuantDense) {
     c.qgemm = SelectQGemm(isa);
     c.qweights =
@@ -213,14 +213,16 @@ Result<std::unique_ptr<DenseModel>> DenseModel::Create(const Graph& graph, const
   m->output_is_input_ = graph.output == 0;
   const std::vector<int> slot = internal::PlanSlots(graph, &m->num_slots_);
   int64_t max_width = 1, max_kpad = 4;
+  size_t batch1_bytes = 0;  // the AVX-512 GEMV's second copy of fp32 weights
   for (const Node& node : graph.nodes) {
     m->nodes_.push_back(internal::Compile(graph, node, slot, isa));
+    batch1_bytes += m->nodes_.back().weights.rows.size() * sizeof(float);
     max_width = std::max(max_width, graph.widths[node.output]);
     max_kpad = std::max(max_kpad, (graph.widths[node.inputs[0]] + 3) / 4 * 4);
   }
   m->slot_floats_ = kChunkRows * static_cast<size_t>(max_width);
   m->quant_bytes_ = kChunkRows * static_cast<size_t>(max_kpad);
-  m->memory_bytes_ = GraphBytes(graph);
+  m->memory_bytes_ = GraphBytes(graph) + batch1_bytes;
   m->signature_.inputs = {{graph.input_name, DType::kFp32, {graph.widths[0]}}};
   m->signature_.outputs = {{graph.output_name, DType::kFp32, {m->output_width_}}};
   if (options.num_threads > 1) m->pool_ = std::make_unique<ThreadPool>(options.num_threads);

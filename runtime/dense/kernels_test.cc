@@ -1,6 +1,7 @@
 // The fp32 and int8 kernels of every ISA this CPU has, against naive loops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -46,7 +47,7 @@ TEST(GemmTest, EveryIsaMatchesNaiveDoubleLoops) {
         const auto x = Random(rows * k, &rng), b = Random(n, &rng);
         auto w = Random(k * n, &rng);  // fan-in scaled, as trained layers are
         for (float& v : w) v /= std::sqrt(static_cast<float>(k));
-        const auto packed = internal::PackWeights(w.data(), b.data(), k, n);
+        const auto packed = internal::PackWeights(w.data(), b.data(), k, n, isa);
         std::vector<float> y(rows * (n + 3), -7.0f);
         internal::SelectGemm(isa)(x.data(), k, rows, packed, act, y.data(), n + 3);
         for (int r = 0; r < rows; ++r) {
@@ -59,6 +60,58 @@ TEST(GemmTest, EveryIsaMatchesNaiveDoubleLoops) {
           }
           for (int j = n; j < n + 3; ++j) ASSERT_EQ(y[r * (n + 3) + j], -7.0f) << "wrote past n";
         }
+      }
+    }
+  }
+}
+
+// Batch 1 with ReLU-like inputs (the AVX-512 GEMV skips the rows of zero
+// inputs): against a naive double GEMV over wide layers (several 256-column
+// blocks and a narrow remainder), more than one pass of inputs, all-zero and
+// -0.0 inputs.
+TEST(GemmTest, Batch1WithZeroInputsMatchesNaiveDoubleGemv) {
+  std::mt19937_64 rng(3);
+  for (Isa isa : SupportedIsas()) {
+    for (auto [k, n] : {std::pair{300, 1000}, {1024, 272}, {2100, 530}, {5, 17}, {64, 1}}) {
+      for (double zeros : {0.5, 0.95, 1.0}) {
+        auto x = Random(k, &rng);
+        std::bernoulli_distribution zero(zeros);
+        for (float& v : x) v = zero(rng) ? (v < 0 ? -0.0f : 0.0f) : v;
+        const auto b = Random(n, &rng);
+        auto w = Random(k * n, &rng);
+        for (float& v : w) v /= std::sqrt(static_cast<float>(k));
+        const auto packed = internal::PackWeights(w.data(), b.data(), k, n, isa);
+        std::vector<float> y(n + 1, -7.0f);
+        internal::SelectGemm(isa)(x.data(), k, 1, packed, {Activation::kRelu}, y.data(), n);
+        for (int j = 0; j < n; ++j) {
+          double s = b[j];
+          for (int t = 0; t < k; ++t) s += double{x[t]} * w[t * n + j];
+          const double want = std::max(s, 0.0);
+          ASSERT_NEAR(y[j], want, 1e-5 * std::max(1.0, std::fabs(want)))
+              << IsaName(isa) << " k=" << k << " n=" << n << " zeros=" << zeros << " j=" << j;
+        }
+        ASSERT_EQ(y[n], -7.0f) << "wrote past n";
+      }
+    }
+  }
+}
+
+// A non-finite weight times a zero input is NaN, as in the naive product: the
+// skip of zero inputs must not hide it.
+TEST(GemmTest, Batch1KeepsNanFromZeroTimesInfiniteWeight) {
+  for (Isa isa : SupportedIsas()) {
+    const int k = 40, n = 20;
+    std::vector<float> x(k, 1.0f), w(k * n, 0.5f), b(n, 0.0f);
+    x[3] = 0.0f;
+    w[3 * n + 5] = INFINITY;
+    const auto packed = internal::PackWeights(w.data(), b.data(), k, n, isa);
+    std::vector<float> y(n);
+    internal::SelectGemm(isa)(x.data(), k, 1, packed, {}, y.data(), n);
+    for (int j = 0; j < n; ++j) {
+      if (j == 5) {
+        EXPECT_TRUE(std::isnan(y[j])) << IsaName(isa);
+      } else {
+        EXPECT_FLOAT_EQ(y[j], 0.5f * (k - 1)) << IsaName(isa) << " j=" << j;
       }
     }
   }

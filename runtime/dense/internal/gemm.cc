@@ -1,6 +1,7 @@
 #include "runtime/dense/internal/gemm.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "runtime/dense/internal/simd.h"
 
@@ -75,39 +76,113 @@ HOTPATH_AVX512 void Rows512(const float* x, size_t ldx, size_t rows, const Packe
   if (r < rows) Tile512<1, NP>(x + r * ldx, ldx, w, p0, act, y + r * ldy, ldy);
 }
 
-// One row: NP panels, two interleaved k-chains per panel to hide FMA latency.
+// ---------------------------------------------------------------- AVX-512 GEMV
+// Inputs per pass of the GEMV (its index list lives on the stack).
+constexpr int64_t kGemvChunk = 2048;
+
+HOTPATH_AVX512 inline __mmask16 Lanes(int64_t cols) {
+  return cols >= kPanel ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1);
+}
+
+// Writes to `nz` the indices k in [k0, k1) with x[k] != 0 (NaN included),
+// or all of them when `all`; returns their count. `nz` has room for
+// k1 - k0 + kPanel entries (each step stores 16).
+HOTPATH_AVX512 size_t NonZeroInputs(const float* x, int64_t k0, int64_t k1, bool all, int32_t* nz) {
+  size_t count = 0;
+  __m512i idx =
+      _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(k0)),
+                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  for (int64_t k = k0; k < k1; k += kPanel) {
+    const __mmask16 in = Lanes(k1 - k);
+    const __m512 v = _mm512_maskz_loadu_ps(in, x + k);
+    const __mmask16 keep =
+        all ? in : _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+    // Compress in a register and store whole: vpcompressd to memory is slow on Zen 4.
+    _mm512_storeu_si512(nz + count, _mm512_maskz_compress_epi32(keep, idx));
+    count += static_cast<size_t>(__builtin_popcount(keep));
+    idx = _mm512_add_epi32(idx, _mm512_set1_epi32(kPanel));
+  }
+  return count;
+}
+
+// NP panels of one row-major block (row stride ldw floats) over the listed
+// inputs: y[0, cols) = init + Σ x[k] · row k, through `act` when given (the
+// last pass over the inputs). CH chains take alternate inputs, so narrow
+// blocks still have independent FMAs in flight.
 template <int NP>
-HOTPATH_AVX512 void Gemv512Panels(const float* x, const PackedWeights& w, int64_t p0,
-                                  const ActivationSpec& act, float* y) {
-  const int64_t K = w.k;
-  const float* panel = w.data.data() + p0 * K * kPanel;
-  __m512 a0[NP], a1[NP];
-#pragma GCC unroll 4
+HOTPATH_AVX512 void GemvBlock512(const float* x, const int32_t* nz, size_t count, const float* w,
+                                 size_t ldw, const float* init, const ActivationSpec* act, float* y,
+                                 int64_t cols) {
+  constexpr int CH = NP >= 16 ? 1 : (NP >= 8 ? 2 : 4);
+  __m512 acc[CH][NP];
+#pragma GCC unroll 16
   for (int p = 0; p < NP; ++p) {
-    a0[p] = _mm512_load_ps(w.bias.data() + (p0 + p) * kPanel);
-    a1[p] = _mm512_setzero_ps();
-  }
-  int64_t k = 0;
-  for (; k + 2 <= K; k += 2) {
-    const __m512 x0 = _mm512_set1_ps(x[k]);
-    const __m512 x1 = _mm512_set1_ps(x[k + 1]);
+    acc[0][p] = _mm512_maskz_loadu_ps(Lanes(cols - p * kPanel), init + p * kPanel);
 #pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) {
-      a0[p] = _mm512_fmadd_ps(x0, _mm512_load_ps(panel + (p * K + k) * kPanel), a0[p]);
-      a1[p] = _mm512_fmadd_ps(x1, _mm512_load_ps(panel + (p * K + k + 1) * kPanel), a1[p]);
+    for (int c = 1; c < CH; ++c) acc[c][p] = _mm512_setzero_ps();
+  }
+  size_t i = 0;
+  for (; i + CH <= count; i += CH) {
+#pragma GCC unroll 4
+    for (int c = 0; c < CH; ++c) {
+      const __m512 xv = _mm512_set1_ps(x[nz[i + c]]);
+      const float* row = w + static_cast<size_t>(nz[i + c]) * ldw;
+#pragma GCC unroll 16
+      for (int p = 0; p < NP; ++p)
+        acc[c][p] = _mm512_fmadd_ps(xv, _mm512_load_ps(row + p * kPanel), acc[c][p]);
     }
   }
-  if (k < K) {
-    const __m512 x0 = _mm512_set1_ps(x[k]);
-#pragma GCC unroll 4
-    for (int p = 0; p < NP; ++p) {
-      a0[p] = _mm512_fmadd_ps(x0, _mm512_load_ps(panel + (p * K + k) * kPanel), a0[p]);
-    }
+  for (; i < count; ++i) {
+    const __m512 xv = _mm512_set1_ps(x[nz[i]]);
+    const float* row = w + static_cast<size_t>(nz[i]) * ldw;
+#pragma GCC unroll 16
+    for (int p = 0; p < NP; ++p)
+      acc[0][p] = _mm512_fmadd_ps(xv, _mm512_load_ps(row + p * kPanel), acc[0][p]);
   }
-#pragma GCC unroll 4
+#pragma GCC unroll 16
   for (int p = 0; p < NP; ++p) {
-    Store512(y + (p0 + p) * kPanel, Act512(act, _mm512_add_ps(a0[p], a1[p])),
-             w.n - (p0 + p) * kPanel);
+#pragma GCC unroll 4
+    for (int c = 1; c < CH; ++c) acc[0][p] = _mm512_add_ps(acc[0][p], acc[c][p]);
+    Store512(y + p * kPanel, act != nullptr ? Act512(*act, acc[0][p]) : acc[0][p],
+             cols - p * kPanel);
+  }
+}
+
+// One row: per pass of up to kGemvChunk inputs, list the non-zero ones once,
+// then sweep every block over their rows (the first pass starts from the
+// bias, later ones from y).
+HOTPATH_AVX512 void Gemv512(const float* x, const PackedWeights& w, const ActivationSpec& act,
+                            float* y) {
+  int32_t nz[kGemvChunk + kPanel];
+  for (int64_t k0 = 0; k0 < w.k; k0 += kGemvChunk) {
+    const int64_t k1 = std::min(w.k, k0 + kGemvChunk);
+    const size_t count = NonZeroInputs(x, k0, k1, !w.finite, nz);
+    const ActivationSpec* last = k1 == w.k ? &act : nullptr;
+    for (int64_t b0 = 0; b0 < w.panels * kPanel; b0 += kRowBlock) {
+      const int64_t width = std::min(kRowBlock, w.panels * kPanel - b0);
+      const float* block = w.rows.data() + b0 * w.k;
+      for (int64_t c = 0; c < width;) {
+        const float* init = (k0 == 0 ? w.bias.data() : y) + b0 + c;
+        const int64_t left = width - c, cols = w.n - b0 - c;
+        const size_t ldw = static_cast<size_t>(width);
+        if (left >= 16 * kPanel) {
+          GemvBlock512<16>(x, nz, count, block + c, ldw, init, last, y + b0 + c, cols);
+          c += 16 * kPanel;
+        } else if (left >= 8 * kPanel) {
+          GemvBlock512<8>(x, nz, count, block + c, ldw, init, last, y + b0 + c, cols);
+          c += 8 * kPanel;
+        } else if (left >= 4 * kPanel) {
+          GemvBlock512<4>(x, nz, count, block + c, ldw, init, last, y + b0 + c, cols);
+          c += 4 * kPanel;
+        } else if (left >= 2 * kPanel) {
+          GemvBlock512<2>(x, nz, count, block + c, ldw, init, last, y + b0 + c, cols);
+          c += 2 * kPanel;
+        } else {
+          GemvBlock512<1>(x, nz, count, block + c, ldw, init, last, y + b0 + c, cols);
+          c += kPanel;
+        }
+      }
+    }
   }
 }
 
@@ -115,8 +190,7 @@ HOTPATH_AVX512 void Gemm512(const float* x, size_t ldx, size_t rows, const Packe
                             const ActivationSpec& act, float* y, size_t ldy) {
   int64_t p = 0;
   if (rows == 1) {
-    for (; p + 4 <= w.panels; p += 4) Gemv512Panels<4>(x, w, p, act, y);
-    for (; p < w.panels; ++p) Gemv512Panels<1>(x, w, p, act, y);
+    Gemv512(x, w, act, y);
   } else {
     for (; p + 2 <= w.panels; p += 2) Rows512<2>(x, ldx, rows, w, p, act, y, ldy);
     if (p < w.panels) Rows512<1>(x, ldx, rows, w, p, act, y, ldy);
@@ -179,17 +253,25 @@ void FinishActivation(const ActivationSpec& act, float* y, size_t ldy, size_t ro
   }
 }
 
-PackedWeights PackWeights(const float* w, const float* bias, int64_t k, int64_t n) {
+PackedWeights PackWeights(const float* w, const float* bias, int64_t k, int64_t n, Isa isa) {
   PackedWeights p;
   p.k = k;
   p.n = n;
   p.panels = (n + kPanel - 1) / kPanel;
   p.data = AlignedArray<float>(static_cast<size_t>(p.panels * k * kPanel));
   p.bias = AlignedArray<float>(static_cast<size_t>(p.panels * kPanel));
+  const bool rows = isa == Isa::kAvx512 || isa == Isa::kAvx512Vnni;
+  if (rows) p.rows = AlignedArray<float>(p.data.size());
   for (int64_t j = 0; j < n; ++j) {
     const int64_t panel = j / kPanel, lane = j % kPanel;
+    const int64_t b0 = j / kRowBlock * kRowBlock,
+                  width = std::min(kRowBlock, p.panels * kPanel - b0);
     p.bias[j] = bias[j];
-    for (int64_t i = 0; i < k; ++i) p.data[(panel * k + i) * kPanel + lane] = w[i * n + j];
+    for (int64_t i = 0; i < k; ++i) {
+      p.data[(panel * k + i) * kPanel + lane] = w[i * n + j];
+      if (rows) p.rows[b0 * k + i * width + (j - b0)] = w[i * n + j];
+      p.finite = p.finite && std::isfinite(w[i * n + j]);
+    }
   }
   return p;
 }
