@@ -3,6 +3,7 @@
 // clients are mid-stream, and restarted on the same state. Every decision a
 // client received must be in the audit trail, and every acknowledged event
 // must be in the features (the next transaction of a user sees them all).
+// Then two replicas on one PostgreSQL audit trail.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,12 +15,14 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/bench_command.h"
 #include "cli/perf_command.h"
 #include "features/feature_store.h"
+#include "pipeline/audit/internal/postgres_server_process.h"
 #include "pipeline/fraud/transaction.h"
 #include "serve/testing/http_test_client.h"
 
@@ -31,13 +34,20 @@ using serve_testing::HttpTestClient;
 
 class FraudServer {
  public:
-  FraudServer(const fs::path& fraud_dir, const fs::path& state, int port) : port_(port) {
+  // `hotpath serve --fraud fraud_dir --state state` on `port`, plus `extra` flags.
+  FraudServer(const fs::path& fraud_dir, const fs::path& state, int port, std::vector<std::string> extra = {})
+      : port_(port) {
+    std::vector<std::string> args = {"hotpath",      "serve",       "--fraud",    fraud_dir.string(),
+                                     "--state",      state.string(), "--http-port", std::to_string(port),
+                                     "--grpc-port",  "-1",          "--http-loops", "1",
+                                     "--poll-ms",    "0",           "--load",     "fraud_xgb"};
+    args.insert(args.end(), extra.begin(), extra.end());
     pid_ = fork();
     if (pid_ == 0) {
-      const std::string p = std::to_string(port);
-      execl(HOTPATH_BINARY, "hotpath", "serve", "--fraud", fraud_dir.c_str(), "--state", state.c_str(),
-            "--http-port", p.c_str(), "--grpc-port", "-1", "--http-loops", "1", "--poll-ms", "0",
-            "--load", "fraud_xgb", static_cast<char*>(nullptr));
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(HOTPATH_BINARY, argv.data());
       _exit(127);
     }
   }
@@ -78,12 +88,17 @@ std::string TxnJson(const std::string& id, const std::string& user, double amoun
   return fraud::ToJson(t);
 }
 
+// A small trained example under `root`.
+void MakeExample(const fs::path& example) {
+  ASSERT_EQ(0, std::system((std::string(HOTPATH_MAKE_FRAUD_EXAMPLE) + " " + HOTPATH_SOURCE_DIR +
+                            "/examples/fraud " + example.string() + " 20000 2>/dev/null").c_str()));
+}
+
 TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
   const fs::path root = fs::temp_directory_path() / ("hotpath_fraud_server_" + std::to_string(::getpid()));
   fs::remove_all(root);
   const fs::path example = root / "example";
-  ASSERT_EQ(0, std::system((std::string(HOTPATH_MAKE_FRAUD_EXAMPLE) + " " + HOTPATH_SOURCE_DIR +
-                            "/examples/fraud " + example.string() + " 20000 2>/dev/null").c_str()));
+  MakeExample(example);
   auto server = std::make_unique<FraudServer>(example, root / "state", serve_testing::FreeLoopbackPort());
   ASSERT_TRUE(server->WaitReady());
 
@@ -188,6 +203,67 @@ TEST(FraudServerTest, SigkillLosesNoDecisionAndNoEvent) {
   EXPECT_GT(summary["mean_throughput_per_s"].get<double>(), 0) << report.str();
   EXPECT_TRUE(fs::exists(root / "perf" / "perf.svg"));
   server->Kill(SIGTERM);
+  fs::remove_all(root);
+}
+
+// Two replicas of the real binary on one PostgreSQL trail (`--audit
+// postgresql://...`): a decision made by one is found through the other, an
+// id decided by one is a duplicate (409) at the other, and while the
+// database is down decisions and lookups answer 503 naming the server (never
+// an unrecorded 200); once it is back, the client's retry is decided.
+TEST(FraudServerTest, ReplicasShareAPostgresTrail) {
+  if (audit::internal::PostgresServerProcess::FindBinDir().empty()) GTEST_SKIP() << "PostgreSQL is not installed";
+  audit::internal::PostgresServerProcess pg({});
+  ASSERT_TRUE(pg.Start().ok());
+  ASSERT_TRUE(pg.CreateDatabase("fraud").ok());
+  const fs::path root = fs::temp_directory_path() / ("hotpath_fraud_replicas_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const fs::path example = root / "example";
+  MakeExample(example);
+  const std::vector<std::string> audit = {"--audit", pg.Url("fraud")};
+  FraudServer a(example, root / "a", serve_testing::FreeLoopbackPort(), audit);
+  FraudServer b(example, root / "b", serve_testing::FreeLoopbackPort(), audit);
+  ASSERT_TRUE(a.WaitReady());
+  ASSERT_TRUE(b.WaitReady());
+  auto to_a = HttpTestClient::Connect(a.port());
+  auto to_b = HttpTestClient::Connect(b.port());
+  ASSERT_TRUE(to_a.ok() && to_b.ok());
+  auto decided = to_a->Roundtrip(serve_testing::PostJson("/v1/fraud/decide", TxnJson("r-1", "ann", 42)));
+  ASSERT_TRUE(decided.ok());
+  ASSERT_EQ(decided->status, 200) << decided->body;
+  auto found = to_b->Roundtrip(serve_testing::Get("/v1/fraud/decisions/r-1"));
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->status, 200) << found->body;
+  EXPECT_EQ(nlohmann::json::parse(found->body)["decision"], nlohmann::json::parse(decided->body)["decision"]);
+  auto twin = to_b->Roundtrip(serve_testing::PostJson("/v1/fraud/decide", TxnJson("r-1", "ann", 42)));
+  ASSERT_TRUE(twin.ok());
+  EXPECT_EQ(twin->status, 409) << twin->body;
+
+  pg.Stop();
+  auto down = to_a->Roundtrip(serve_testing::PostJson("/v1/fraud/decide", TxnJson("r-2", "bob", 7)));
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(down->status, 503) << down->body;
+  EXPECT_NE(down->body.find("postgresql://hotpath@127.0.0.1:" + std::to_string(pg.port()) + "/fraud"),
+            std::string::npos)
+      << down->body;
+  auto lookup = to_b->Roundtrip(serve_testing::Get("/v1/fraud/decisions/r-1"));
+  ASSERT_TRUE(lookup.ok());
+  EXPECT_EQ(lookup->status, 503) << lookup->body;
+
+  ASSERT_TRUE(pg.Start().ok());
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {  // reconnects within its interval (500 ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto retry = to_a->Roundtrip(serve_testing::PostJson("/v1/fraud/decide", TxnJson("r-2", "bob", 7)));
+    ASSERT_TRUE(retry.ok());
+    status = retry->status;
+  }
+  EXPECT_EQ(status, 200);
+  auto both = to_b->Roundtrip(serve_testing::Get("/v1/fraud/decisions/r-2"));
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->status, 200) << both->body;
+  a.Kill(SIGTERM);
+  b.Kill(SIGTERM);
   fs::remove_all(root);
 }
 
