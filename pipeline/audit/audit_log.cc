@@ -85,6 +85,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options) {
         "audit log: checkpoint_interval and connect_timeout must be positive, "
         "reconnect_interval not negative");
   }
+  if (options.wal_limit_bytes <= 0) return InvalidArgumentError("audit log: wal_limit_bytes must be positive");
   std::unique_ptr<internal::AuditBackend> backend;
   if (IsPostgresUrl(options.location)) {
     ASSIGN_OR_RETURN(backend, internal::PostgresBackend::Open(options));

@@ -67,7 +67,14 @@ class AuditLog {
     size_t max_pending = 100000;                   // Append beyond this fails with UNAVAILABLE
     // SQLite: how often a background thread moves the write-ahead log into
     // the database (a passive checkpoint: it never blocks commits).
-    std::chrono::milliseconds checkpoint_interval{1000};
+    std::chrono::milliseconds checkpoint_interval{100};
+    // SQLite: once the write-ahead log holds this many bytes, the writer
+    // checkpoints what the background thread has not yet moved (between two
+    // commits), so the next commit starts the log again from its beginning.
+    // Under a steady stream of commits a passive checkpoint never catches up
+    // with the last commit, and the log would grow without bound (1 GB in
+    // 20 s at 10k decisions/s), every page of it new to the disk.
+    int64_t wal_limit_bytes = 32 << 20;
     // PostgreSQL: the limit of one connection attempt, and the least time
     // between attempts while the server is unreachable.
     std::chrono::milliseconds connect_timeout{2000};  // whole seconds, at least 2 (libpq)

@@ -300,6 +300,32 @@ TEST_P(AuditLogTest, RecordsSurviveReopen) {
   EXPECT_EQ(log->Range(0, 1 << 30, 100)->size(), 10u);
 }
 
+// SQLite: with the writer checkpointing once the write-ahead log passes
+// wal_limit_bytes, the log file stays near that size however much is
+// written; without it (the control) the log grows with every commit. No
+// background checkpoint runs here (interval of an hour), so the writer's
+// own checkpoints are all that bounds it.
+TEST_P(AuditLogTest, WriteAheadLogStaysNearItsLimit) {
+  if (GetParam() != Backend::kSqlite) GTEST_SKIP() << "SQLite's write-ahead log";
+  auto wal_bytes_after = [&](int64_t limit) {
+    options_.location = (dir_ / ("limit" + std::to_string(limit) + ".db")).string();
+    options_.checkpoint_interval = std::chrono::hours(1);
+    options_.wal_limit_bytes = limit;
+    auto log = Open();
+    EXPECT_TRUE(log);
+    if (!log) return uintmax_t{0};
+    for (int i = 0; i < 1500; ++i) {
+      AuditRecord r = Record(i);
+      r.detail_json = "{\"pad\":\"" + std::string(1200, 'x') + "\"}";
+      EXPECT_TRUE(log->AppendSync(std::move(r)).ok());
+    }
+    EXPECT_EQ(log->Range(INT64_MIN, INT64_MAX, 5000)->size(), 1500u);
+    return std::filesystem::file_size(options_.location + "-wal");
+  };
+  EXPECT_GT(wal_bytes_after(int64_t{1} << 40), uintmax_t{4} << 20);  // >= 1 page per commit
+  EXPECT_LT(wal_bytes_after(256 << 10), uintmax_t{512} << 10);
+}
+
 TEST_P(AuditLogTest, BadRecordsAreRefusedAtAppend) {
   auto log = Open();
   ASSERT_TRUE(log);
@@ -351,7 +377,8 @@ TEST_P(AuditLogTest, BadOptionsAreRefused) {
            [](AuditLog::Options* o) { o->max_pending = 0; },
            [](AuditLog::Options* o) { o->checkpoint_interval = std::chrono::milliseconds(0); },
            [](AuditLog::Options* o) { o->connect_timeout = std::chrono::milliseconds(-1); },
-           [](AuditLog::Options* o) { o->reconnect_interval = std::chrono::milliseconds(-1); }}) {
+           [](AuditLog::Options* o) { o->reconnect_interval = std::chrono::milliseconds(-1); },
+           [](AuditLog::Options* o) { o->wal_limit_bytes = 0; }}) {
     AuditLog::Options o = options_;
     bad(&o);
     EXPECT_EQ(AuditLog::Open(o).status().code(), StatusCode::kInvalidArgument);

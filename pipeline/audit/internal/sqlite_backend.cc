@@ -62,6 +62,16 @@ AuditRecord ReadRow(sqlite3_stmt* s) {
                      text(5)};
 }
 
+int64_t PageSize(sqlite3* db) {
+  sqlite3_stmt* st = nullptr;
+  int64_t size = 4096;
+  if (sqlite3_prepare_v2(db, "PRAGMA page_size;", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    size = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return size > 0 ? size : 4096;
+}
+
 constexpr const char* kColumns = "txn_id, timestamp_ms, decision, score, latency_us, detail";
 
 }  // namespace
@@ -104,10 +114,22 @@ SqliteBackend::SqliteBackend(const AuditLog::Options& options, sqlite3* writer, 
                              sqlite3* checkpointer)
     : path_(options.location),
       checkpoint_interval_(options.checkpoint_interval),
+      wal_limit_pages_(static_cast<int>(std::clamp<int64_t>(options.wal_limit_bytes / PageSize(writer), 1, INT32_MAX))),
       writer_(writer),
       reader_(reader),
       checkpointer_(checkpointer) {
+  sqlite3_wal_hook(writer_, &SqliteBackend::AfterCommit, this);
   checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
+}
+
+int SqliteBackend::AfterCommit(void* self, sqlite3* db, const char* name, int pages) {
+  if (pages >= static_cast<SqliteBackend*>(self)->wal_limit_pages_) {
+    // Moves the frames the background checkpoint has not reached; with no
+    // commit in between, the next one restarts the log. SQLITE_BUSY (the
+    // background checkpoint is running) retries after the next commit.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
 }
 
 SqliteBackend::~SqliteBackend() {

@@ -36,9 +36,12 @@ class SqliteBackend final : public AuditBackend {
   void CheckpointLoop() EXCLUDES(mu_);
   // Prepares the writer's statements unless done.
   Status PrepareWriter();
+  // sqlite3_wal_hook: after each commit of the writer, with the log's size.
+  static int AfterCommit(void* self, sqlite3* db, const char* name, int pages);
 
   const std::string path_;
   const std::chrono::milliseconds checkpoint_interval_;
+  const int wal_limit_pages_;  // AuditLog::Options::wal_limit_bytes in pages
   sqlite3* const writer_;        // used by WriteBatch's caller only
   sqlite3* const reader_;        // guarded by reader_mu_
   sqlite3* const checkpointer_;  // used by checkpoint_thread_ only
