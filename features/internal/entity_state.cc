@@ -80,11 +80,15 @@ Sketch NewSketch(const GroupPlan& plan, int sketch) {
   }
 }
 
+void EntityState::Reserve(std::size_t doubles) {
+  data_.reserve(ArenaBlockBytes(doubles * sizeof(double)) / sizeof(double));
+}
+
 void EntityState::EnsureRunning(const GroupPlan& plan) {
   if (!data_.empty()) return;
   // Room for four buckets up front: an entity's first events then cost one
   // allocation instead of two (FindOrInsertBucket grows by the same step).
-  data_.reserve(plan.running_size + plan.stride * kGrowBuckets);
+  Reserve(plan.running_size + plan.stride * kGrowBuckets);
   data_.assign(plan.running_size, 0);
   for (const WindowPlan& w : plan.windows) {
     data_[w.base] = -kInf;  // nothing evicted yet
@@ -158,7 +162,7 @@ std::size_t EntityState::FindOrInsertBucket(const GroupPlan& plan, int64_t b) {
   if (pos < n && data_[plan.running_size + pos * plan.stride] == db) return pos;
   if (data_.size() + plan.stride > data_.capacity()) {
     // Grow by half the buckets held (at least four): less slack than doubling.
-    data_.reserve(data_.size() + plan.stride * std::max<std::size_t>(kGrowBuckets, n / 2));
+    Reserve(data_.size() + plan.stride * std::max<std::size_t>(kGrowBuckets, n / 2));
   }
   auto at = data_.insert(data_.begin() + plan.running_size + pos * plan.stride, plan.stride, 0.0);
   at[0] = db;

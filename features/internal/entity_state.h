@@ -19,6 +19,7 @@
 
 #include "features/event.h"
 #include "features/internal/codec.h"
+#include "features/internal/huge_page_arena.h"
 #include "features/internal/plan.h"
 #include "features/internal/sketches.h"
 
@@ -103,11 +104,14 @@ class EntityState {
   void ScanSlots(const GroupPlan& plan, double lo, double hi, const SlotSet& which,
                  double* out) const;
   void EnsureRunning(const GroupPlan& plan);
+  // Capacity for at least `doubles`, up to what the arena block holds anyway.
+  void Reserve(std::size_t doubles);
 
-  // One allocation (one cache miss on read): [plan.running_size] running
-  // cells, then [buckets, plan.stride] buckets by ascending bucket index.
-  // Empty until the first Advance or Apply.
-  std::vector<double> data_;
+  // One allocation (one cache miss on read), in the huge-page arena (no TLB
+  // walk on read): [plan.running_size] running cells, then [buckets,
+  // plan.stride] buckets by ascending bucket index. Empty until the first
+  // Advance or Apply.
+  std::vector<double, ArenaAllocator<double>> data_;
   int64_t dropped_before_ = INT64_MIN;  // every bucket below this was dropped
   int64_t last_event_ms_ = INT64_MIN;
   // Present only for plans with sketches: [buckets][sketch] and lifetime.

@@ -70,7 +70,7 @@ EntityTable::Entry& EntityTable::FindOrInsert(uint64_t hash, std::string_view ke
 }
 
 void EntityTable::Grow() {
-  std::vector<Slot> old = std::move(slots_);
+  std::vector<Slot, ArenaAllocator<Slot>> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});
   for (const Slot& s : old) {
     if (s.hash == 0) continue;

@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "features/internal/entity_state.h"
+#include "features/internal/huge_page_arena.h"
 
 namespace hotpath::features::internal {
 
@@ -47,7 +49,7 @@ class EntityTable {
   void PrefetchEntry(uint64_t hash) const;
 
   std::size_t size() const { return entries_.size(); }
-  const std::vector<Entry>& entries() const { return entries_; }
+  std::span<const Entry> entries() const { return entries_; }
 
  private:
   struct Slot {
@@ -64,8 +66,10 @@ class EntityTable {
   void Grow();
   void EraseSlot(std::size_t slot);
 
-  std::vector<Slot> slots_;  // power-of-two size, at most 7/8 full
-  std::vector<Entry> entries_;
+  // Both in the huge-page arena, so that the slot fetch and the entry fetch
+  // of a lookup take no TLB walk.
+  std::vector<Slot, ArenaAllocator<Slot>> slots_;  // power-of-two size, at most 7/8 full
+  std::vector<Entry, ArenaAllocator<Entry>> entries_;
 };
 
 }  // namespace hotpath::features::internal
