@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   sv->add_option("--load", serve.load, "Explicit mode: models to load at start");
   sv->add_option("--memory-budget-mb", serve.memory_budget_mb, "Model memory budget (0 = unlimited)");
   sv->add_option("--http-loops", serve.http_loops, "HTTP event loop threads (0 = one per core)");
+  sv->add_option("--http-busy-poll-us", serve.http_busy_poll_us,
+                 "Each HTTP loop polls this long after activity before it sleeps: lower tail latency for up to "
+                 "a core per loop (0 = off; docs/serve.md)");
   sv->add_option("--fraud", serve.fraud_dir, "Enable the fraud API from this folder (features.json, fraud.rules, models/)");
   sv->add_option("--features", serve.features, "A feature store with these definitions (API at /v1/features)");
   sv->add_option("--state", serve.state_dir, "Folder for the feature store log and the audit trail");

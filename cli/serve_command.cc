@@ -280,6 +280,7 @@ Status RunServe(const ServeArgs& a) {
   ho.address = a.address;
   ho.port = a.http_port;
   ho.num_loops = a.http_loops;
+  ho.busy_poll_us = a.http_busy_poll_us;
   ho.app = &routes;
   ho.rate_limiter = rate.get();
   ho.on_infer_timing = [p = perf.get()](const InferTiming& t) { p->OnInfer(t); };

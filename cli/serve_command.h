@@ -25,6 +25,7 @@ struct ServeArgs {
   std::vector<std::string> load;    // explicit mode: models to load at start
   int64_t memory_budget_mb = 0;     // 0 = unlimited
   int http_loops = 0;               // 0 = one per core
+  int64_t http_busy_poll_us = 0;    // HttpServer::Options::busy_poll_us
   // The fraud application: FRAUD_DIR holds features.json, fraud.rules and
   // models/fraud_xgb, optionally models/fraud_mlp (as `scripts/run` produces them).
   std::string fraud_dir;

@@ -69,7 +69,10 @@ struct Args {
   bool http = true;
   std::size_t http_rate = 10'000;  // reads per second, open loop
   std::size_t http_seconds = 5;    // measured seconds (after 1 s of warm-up)
-  std::size_t http_busy_poll_us = 0;     // the server loop's busy-poll before blocking
+  // The server loop's busy-poll before blocking: on this 2-vCPU VM a
+  // blocked loop pays a wake-up per read at 10k reads/s (p99 ~250 us); 100
+  // us of polling keeps it awake between reads for up to a core of CPU.
+  std::size_t http_busy_poll_us = 100;
   std::size_t http_client_spin_us = 50;  // the load generator's spin before each send
 };
 
@@ -309,9 +312,9 @@ std::string HttpJson(std::shared_ptr<const Definitions> defs, FeatureStore& stor
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "\"http_read_p50_us\": %.1f, \"http_read_p99_us\": %.1f, \"http_errors\": %llu, "
-                "\"http_route_p50_us\": %.2f, \"http_route_p99_us\": %.2f",
+                "\"http_route_p50_us\": %.2f, \"http_route_p99_us\": %.2f, \"http_busy_poll_us\": %zu",
                 h->p50_us, h->p99_us, static_cast<unsigned long long>(h->errors), h->handler_p50_us,
-                h->handler_p99_us);
+                h->handler_p99_us, args.http_busy_poll_us);
   return buf;
 }
 
