@@ -77,7 +77,8 @@ Result<std::unique_ptr<FraudEngine>> FraudEngine::Create(const Options& o) {
       new FraudEngine(o, std::move(featurizer), std::move(schema), instruments));
   // The dedupe window survives restarts: it starts with the newest ids of the audit trail.
   ASSIGN_OR_RETURN(std::vector<std::string> recent, o.audit->RecentIds(o.dedupe_capacity));
-  for (auto it = recent.rbegin(); it != recent.rend(); ++it) engine->Remember(*it);
+  std::optional<Unrecorded> none;
+  for (auto it = recent.rbegin(); it != recent.rend(); ++it) engine->Remember(*it, &none);
   return engine;
 }
 
@@ -129,7 +130,7 @@ void FraudEngine::Count(const Status& s, const DecisionRecord& rec) {
   }
 }
 
-bool FraudEngine::Remember(const std::string& id) {
+bool FraudEngine::Remember(const std::string& id, std::optional<Unrecorded>* retry) {
   MutexLock l(&mu_);
   if (!seen_.insert(id).second) return false;
   seen_order_.push_back(id);
@@ -137,12 +138,31 @@ bool FraudEngine::Remember(const std::string& id) {
     seen_.erase(seen_order_.front());
     seen_order_.pop_front();
   }
+  if (!unrecorded_.empty()) {
+    if (auto it = unrecorded_.find(id); it != unrecorded_.end()) {
+      *retry = it->second;
+      unrecorded_.erase(it);  // its unrecorded_order_ entry stays; evicting it later is harmless
+    }
+  }
   return true;
 }
 
-void FraudEngine::Forget(const std::string& id) {
+void FraudEngine::Forget(const std::string& id, Unrecorded unrecorded) {
   MutexLock l(&mu_);
   seen_.erase(id);  // its seen_order_ entry stays; evicting it later is harmless
+  unrecorded_[id] = unrecorded;
+  unrecorded_order_.push_back(id);
+  if (unrecorded_order_.size() > std::max<size_t>(1, options_.dedupe_capacity / 10)) {
+    unrecorded_.erase(unrecorded_order_.front());
+    unrecorded_order_.pop_front();
+  }
+}
+
+void FraudEngine::ForgetCall(const Call& call) {
+  Unrecorded u;
+  std::copy(std::begin(call.row), std::end(call.row), u.row.begin());
+  u.content_hash = std::hash<std::string>()(fraud::ToJson(call.txn));
+  Forget(call.txn.id, u);
 }
 
 void FraudEngine::Decide(Transaction t, Done done) {
@@ -154,19 +174,32 @@ void FraudEngine::Decide(Transaction t, Done done) {
     Count(s, rec);
     done(s, rec);
   };
-  if (!Remember(call->txn.id)) {
+  std::optional<Unrecorded> retry;
+  if (!Remember(call->txn.id, &retry)) {
     return call->done(AlreadyExistsError("duplicate transaction id '" + call->txn.id + "'"), call->record);
   }
-  const features::FeatureStore& store = options_.store->store();
-  if (Status s = featurizer_->Row(call->txn, store, call->row); !s.ok()) return call->done(s, call->record);
-  std::vector<features::Event> events;
-  featurizer_->Events(call->txn, &events);
-  Result<features::IngestReport> ingested = options_.store->Ingest(events);
-  if (!ingested.ok()) return call->done(ingested.status(), call->record);
-  if (!ingested->errors.empty()) {
-    return call->done(InvalidArgumentError("transaction '" + call->txn.id + "': " +
-                                           ingested->errors[0].second.message()),
-                      call->record);
+  if (retry) {
+    // Its event is in the features already: decide on what the first
+    // attempt read, so the retry neither counts it twice nor sees itself.
+    if (std::hash<std::string>()(fraud::ToJson(call->txn)) != retry->content_hash) {
+      Forget(call->txn.id, *retry);
+      return call->done(AlreadyExistsError("transaction id '" + call->txn.id +
+                                           "' was sent before with different content"),
+                        call->record);
+    }
+    std::copy(retry->row.begin(), retry->row.end(), call->row);
+  } else {
+    const features::FeatureStore& store = options_.store->store();
+    if (Status s = featurizer_->Row(call->txn, store, call->row); !s.ok()) return call->done(s, call->record);
+    std::vector<features::Event> events;
+    featurizer_->Events(call->txn, &events);
+    Result<features::IngestReport> ingested = options_.store->Ingest(events);
+    if (!ingested.ok()) return call->done(ingested.status(), call->record);
+    if (!ingested->errors.empty()) {
+      return call->done(InvalidArgumentError("transaction '" + call->txn.id + "': " +
+                                             ingested->errors[0].second.message()),
+                        call->record);
+    }
   }
   call->rules = options_.rules->Current();
   FillRuleInputs(call->txn, call->row, &call->inputs);
@@ -305,14 +338,14 @@ void FraudEngine::Finish(const std::shared_ptr<Call>& call) {
   AlertSink* sink = options_.alerts;
   // A decision the trail did not record (saturated, server unreachable) is
   // an error to the caller, and its id leaves the dedupe window so that a
-  // retry is decided rather than refused as a duplicate.
+  // retry is decided rather than refused as a duplicate (on this row).
   Status s = options_.audit->Append(std::move(a), [this, call, sink, alert = std::move(alert)](const Status& st) {
     if (st.ok() && !alert.empty()) sink->Publish(alert);
-    if (!st.ok() && st.code() != StatusCode::kAlreadyExists) Forget(call->txn.id);
+    if (!st.ok() && st.code() != StatusCode::kAlreadyExists) ForgetCall(*call);
     call->done(st, call->record);
   });
   if (!s.ok()) {
-    Forget(call->txn.id);
+    ForgetCall(*call);
     call->done(s, rec);
   }
 }

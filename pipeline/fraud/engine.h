@@ -30,10 +30,13 @@
 #ifndef HOTPATH_PIPELINE_FRAUD_ENGINE_H_
 #define HOTPATH_PIPELINE_FRAUD_ENGINE_H_
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -125,7 +128,9 @@ class FraudEngine {
   // INVALID_ARGUMENT when the feature store refuses the event (e.g. too late);
   // UNAVAILABLE when the audit log is saturated or its server unreachable
   // (the decision was not recorded; the id is forgotten, so a retry is
-  // decided — its event then counts twice in the features).
+  // decided: on the features read the first time, without ingesting the
+  // event again). A retry must carry the same transaction: a different one
+  // under that id is ALREADY_EXISTS.
   void Decide(Transaction t, Done done);
 
  private:
@@ -143,8 +148,22 @@ class FraudEngine {
                        std::shared_ptr<const rules::Schema> schema, Instruments instruments);
   // Counts an answered call: its decision, or the failure's code.
   void Count(const Status& s, const DecisionRecord& rec);
-  bool Remember(const std::string& id) EXCLUDES(mu_);
-  void Forget(const std::string& id) EXCLUDES(mu_);
+  // A transaction whose event is in the features but whose decision the
+  // audit trail did not record: its retry reuses this row and does not
+  // ingest the event again.
+  struct Unrecorded {
+    std::array<float, kNumModelFeatures> row;
+    size_t content_hash = 0;  // of the transaction's JSON: a retry must send the same
+  };
+  // Remembers `id` for the dedupe window: false when it is already there.
+  // Otherwise, when a call with this id went unrecorded, moves its entry to
+  // `*retry`.
+  bool Remember(const std::string& id, std::optional<Unrecorded>* retry) EXCLUDES(mu_);
+  // Drops `id` from the dedupe window after its decision went unrecorded,
+  // keeping `unrecorded` for the retry (at most dedupe_capacity / 10 kept).
+  void Forget(const std::string& id, Unrecorded unrecorded) EXCLUDES(mu_);
+  // Forget for `call`.
+  void ForgetCall(const Call& call);
   // Runs one model on `x` into `*out`, through `batcher` or inline on
   // `model` when `batcher` is null, if `gate` admits it; a failure is named
   // in `*failure`. Joins the call when done.
@@ -164,6 +183,8 @@ class FraudEngine {
   Mutex mu_;
   std::unordered_set<std::string> seen_ GUARDED_BY(mu_);
   std::deque<std::string> seen_order_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, Unrecorded> unrecorded_ GUARDED_BY(mu_);
+  std::deque<std::string> unrecorded_order_ GUARDED_BY(mu_);
 };
 
 }  // namespace hotpath::fraud

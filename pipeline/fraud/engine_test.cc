@@ -366,20 +366,37 @@ TEST_F(FraudEngineTest, AuditServerOutageIsAnErrorAndTheRetryIsRecorded) {
   ASSERT_TRUE(DecideSync(*engine_, Txn("before", 10, false)).first.ok());
 
   server.Stop();
-  auto [s, rec] = DecideSync(*engine_, Txn("during", 10, false));
+  const Transaction during = Txn("during", 10, false);
+  auto [s, rec] = DecideSync(*engine_, during);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("127.0.0.1:" + std::to_string(server.port())), std::string::npos) << s.message();
+  // The same id with other content is not a retry.
+  Transaction changed = during;
+  changed.amount = 11;
+  auto [s2, rec2] = DecideSync(*engine_, changed);
+  EXPECT_EQ(s2.code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(s2.message().find("different content"), std::string::npos) << s2.message();
 
   ASSERT_TRUE(server.Start().ok());
   Status retry = UnavailableError("not tried");
-  for (int attempt = 0; attempt < 100 && retry.code() == StatusCode::kUnavailable; ++attempt) {
+  int attempts = 0;
+  for (; attempts < 100 && retry.code() == StatusCode::kUnavailable; ++attempts) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    retry = DecideSync(*engine_, Txn("during", 10, false)).first;
+    retry = DecideSync(*engine_, during).first;
   }
   ASSERT_TRUE(retry.ok()) << retry.ToString();
   auto stored = audit_->Find("during");
   ASSERT_TRUE(stored.ok() && stored->has_value());
-  EXPECT_EQ(DecideSync(*engine_, Txn("during", 10, false)).first.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(DecideSync(*engine_, during).first.code(), StatusCode::kAlreadyExists);
+  // However many attempts it took, the event counts once: the recorded
+  // decision read what the first attempt read ("before"), and the user's
+  // next transaction sees "before" and "during".
+  EXPECT_EQ(nlohmann::json::parse((*stored)->detail_json)["features"]["user_count_10m"].get<int>(), 1);
+  ASSERT_TRUE(DecideSync(*engine_, Txn("after", 10, false)).first.ok());
+  auto after = audit_->Find("after");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ(nlohmann::json::parse((*after)->detail_json)["features"]["user_count_10m"].get<int>(), 2)
+      << attempts + 1 << " attempts of 'during'";
 }
 
 }  // namespace
