@@ -41,8 +41,14 @@ TEST(GemmTest, EveryIsaMatchesNaiveDoubleLoops) {
                                  {Activation::kGelu},
                                  {Activation::kGeluTanh}};
   for (Isa isa : SupportedIsas()) {
-    for (auto [rows, k, n] :
-         {std::tuple{1, 7, 5}, {1, 64, 70}, {3, 33, 16}, {13, 100, 47}, {17, 256, 64}, {9, 1, 1}}) {
+    for (auto [rows, k, n] : {std::tuple{1, 7, 5},
+                              {1, 64, 70},
+                              {1, 40, 300},
+                              {1, 20, 257},
+                              {3, 33, 16},
+                              {13, 100, 47},
+                              {17, 256, 64},
+                              {9, 1, 1}}) {
       for (const ActivationSpec& act : acts) {
         const auto x = Random(rows * k, &rng), b = Random(n, &rng);
         auto w = Random(k * n, &rng);  // fan-in scaled, as trained layers are
@@ -66,13 +72,21 @@ TEST(GemmTest, EveryIsaMatchesNaiveDoubleLoops) {
 }
 
 // Batch 1 with ReLU-like inputs (the AVX-512 GEMV skips the rows of zero
-// inputs): against a naive double GEMV over wide layers (several 256-column
-// blocks and a narrow remainder), more than one pass of inputs, all-zero and
-// -0.0 inputs.
+// inputs): against a naive double GEMV over narrow layers (≤ 256 columns, in
+// registers: 256 exactly, 17, 1) and wide ones (whole rows streamed into y:
+// 257, 272, 530, 1000 and 1024 columns, tails of 1, 0, 2, 8 and 0 lanes),
+// more than one pass of inputs, all-zero and -0.0 inputs.
 TEST(GemmTest, Batch1WithZeroInputsMatchesNaiveDoubleGemv) {
   std::mt19937_64 rng(3);
   for (Isa isa : SupportedIsas()) {
-    for (auto [k, n] : {std::pair{300, 1000}, {1024, 272}, {2100, 530}, {5, 17}, {64, 1}}) {
+    for (auto [k, n] : {std::pair{300, 1000},
+                        {1024, 272},
+                        {2100, 530},
+                        {1024, 1024},
+                        {200, 257},
+                        {256, 256},
+                        {5, 17},
+                        {64, 1}}) {
       for (double zeros : {0.5, 0.95, 1.0}) {
         auto x = Random(k, &rng);
         std::bernoulli_distribution zero(zeros);
@@ -97,21 +111,23 @@ TEST(GemmTest, Batch1WithZeroInputsMatchesNaiveDoubleGemv) {
 }
 
 // A non-finite weight times a zero input is NaN, as in the naive product: the
-// skip of zero inputs must not hide it.
+// skip of zero inputs must not hide it, in a narrow layer or a wide one.
 TEST(GemmTest, Batch1KeepsNanFromZeroTimesInfiniteWeight) {
   for (Isa isa : SupportedIsas()) {
-    const int k = 40, n = 20;
-    std::vector<float> x(k, 1.0f), w(k * n, 0.5f), b(n, 0.0f);
-    x[3] = 0.0f;
-    w[3 * n + 5] = INFINITY;
-    const auto packed = internal::PackWeights(w.data(), b.data(), k, n, isa);
-    std::vector<float> y(n);
-    internal::SelectGemm(isa)(x.data(), k, 1, packed, {}, y.data(), n);
-    for (int j = 0; j < n; ++j) {
-      if (j == 5) {
-        EXPECT_TRUE(std::isnan(y[j])) << IsaName(isa);
-      } else {
-        EXPECT_FLOAT_EQ(y[j], 0.5f * (k - 1)) << IsaName(isa) << " j=" << j;
+    for (const int n : {20, 300}) {
+      const int k = 40;
+      std::vector<float> x(k, 1.0f), w(k * n, 0.5f), b(n, 0.0f);
+      x[3] = 0.0f;
+      w[3 * n + 5] = INFINITY;
+      const auto packed = internal::PackWeights(w.data(), b.data(), k, n, isa);
+      std::vector<float> y(n);
+      internal::SelectGemm(isa)(x.data(), k, 1, packed, {}, y.data(), n);
+      for (int j = 0; j < n; ++j) {
+        if (j == 5) {
+          EXPECT_TRUE(std::isnan(y[j])) << IsaName(isa);
+        } else {
+          EXPECT_FLOAT_EQ(y[j], 0.5f * (k - 1)) << IsaName(isa) << " n=" << n << " j=" << j;
+        }
       }
     }
   }

@@ -3,9 +3,9 @@
 // W [k, n] is packed at load into panels of kPanel columns, each panel stored
 // k-major (panel[k][16]), zero-padded to whole panels; the bias is padded the
 // same way. This layout serves every ISA at every batch size, except the
-// AVX-512 batch-1 path (GEMV), which reads a second, row-blocked copy: a
-// layer's input that is zero (half of a ReLU layer's, typically) then skips
-// one contiguous run of W instead of a scattered cache line per panel. The
+// AVX-512 batch-1 path (GEMV), which reads a second, row-major copy: a layer's
+// input that is zero (half of a ReLU layer's, typically) then skips one
+// contiguous row of W, and every other row is read whole, in order. The
 // kernels never allocate.
 #ifndef HOTPATH_RUNTIME_DENSE_INTERNAL_GEMM_H_
 #define HOTPATH_RUNTIME_DENSE_INTERNAL_GEMM_H_
@@ -20,7 +20,8 @@
 namespace hotpath::dense::internal {
 
 constexpr int64_t kPanel = 16;
-// Columns per block of the batch-1 copy (16 panels: 16 zmm accumulators).
+// The widest layer whose batch-1 output stays in registers (16 panels: 16 zmm
+// accumulators); wider layers accumulate y in memory (L1), 4 rows of W at a time.
 constexpr int64_t kRowBlock = 256;
 
 struct PackedWeights {
@@ -29,10 +30,9 @@ struct PackedWeights {
   int64_t panels = 0;        // ceil(n / kPanel)
   AlignedArray<float> data;  // [panels][k][kPanel]
   AlignedArray<float> bias;  // [panels * kPanel]
-  // The batch-1 copy, AVX-512 only (empty otherwise): column blocks of
-  // kRowBlock (the last one panels * kPanel - its first column wide), each
-  // row-major: block b starts at b * kRowBlock * k, its row i is `width`
-  // contiguous floats ([blocks][k][width]). Zero-padded like `data`.
+  // The batch-1 copy, AVX-512 only (empty otherwise): row-major, row i (the
+  // weights of input i) is panels * kPanel contiguous floats, 64-byte aligned
+  // ([k][panels * kPanel]). Zero-padded like `data`.
   AlignedArray<float> rows;
   // Every weight is finite. Only then may the GEMV skip the rows of zero
   // inputs (0 · inf and 0 · NaN are NaN, not 0).
@@ -44,7 +44,8 @@ PackedWeights PackWeights(const float* w, const float* bias, int64_t k, int64_t 
 
 // y[rows, n] (row stride ldy) = act(x[rows, k] (row stride ldx) · W + b).
 // Rows == 1 takes the GEMV path (AVX-512: reads `w.rows`, skipping the rows
-// of W whose input is 0 when `w.finite`; per-call stack scratch only).
+// of W whose input is 0 when `w.finite`; per-call stack scratch only; wider
+// layers than kRowBlock accumulate in y itself, so x must not alias y).
 // Thread-safe (reads `w` only). REQUIRES: `w` packed for the same ISA.
 using GemmFn = void (*)(const float* x, size_t ldx, size_t rows, const PackedWeights& w,
                         const ActivationSpec& act, float* y, size_t ldy);
