@@ -156,7 +156,8 @@ TEST_P(DurableStoreCrashTest, SigkillMidStreamLosesNoAcknowledgedEvent) {
   ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) << "child exited " << wstatus;
   ASSERT_GE(last_acked, 300);
 
-  const int64_t now = kStartMs + (last_acked + 1) * kStepMs;
+  // Late enough for every batch that may have persisted (read windows end at now).
+  const int64_t now = kStartMs + (last_acked + 1 + (deferred ? kFlushEvery : 1)) * kStepMs;
   FakeClock clock{TimePoint(std::chrono::milliseconds(now))};
   auto store = DurableFeatureStore::Open(Opts(dir, &clock));
   ASSERT_TRUE(store.ok()) << store.status().ToString();
